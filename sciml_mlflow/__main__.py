@@ -1,0 +1,6 @@
+"""``python -m sciml_mlflow benchmark=... hardware=...``: the Hydra entry point."""
+
+from sciml_mlflow.cli.hydra_app import main
+
+if __name__ == "__main__":
+    main()

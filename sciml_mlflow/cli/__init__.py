@@ -1,0 +1,1 @@
+"""Command-line entry points: the Hydra app (python -m sciml_mlflow) and the sciml-mlflow tool."""

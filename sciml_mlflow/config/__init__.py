@@ -1,0 +1,1 @@
+"""Configuration: typed schemas (schema.py) and composition (compose.py)."""

@@ -1,0 +1,149 @@
+"""The one object a benchmark's entry points receive.
+
+Small and frozen on purpose (modelled on benchopt's run context): everything a benchmark may depend
+on is here, typed, so benchmarks never read raw config dicts or ``os.environ`` and can be called from
+tests with a hand-made context.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, Iterator, Mapping, Optional, Protocol, TypeVar
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class MetricSink(Protocol):
+    """What benchmarks log science metrics through (MetricLogger in a real run)."""
+
+    def log(self, name: str, value: float, step: int = 0) -> None: ...
+
+    def log_dict(self, metrics: Mapping[str, float], step: int = 0) -> None: ...
+
+
+@dataclass(frozen=True)
+class Hyperparameters:
+    """The training hyperparameters of the composed config (see config.schema.TrainingConfig)."""
+
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    weight_decay: float
+    optimizer: str
+    early_stopping_patience: int
+    validation_fraction: float
+
+
+@dataclass(frozen=True)
+class HardwareProfile:
+    """The configured hardware profile, with what the framework detected and chose."""
+
+    name: str
+    accelerator: str
+    device_count: int
+    nodes: int
+    precision: str
+    peak_flops: Mapping[str, float]
+    tdp_watts: Optional[float]
+    dataloader_workers: int
+    detected: str = "unknown"  # profile name matching this machine
+    mismatch: bool = False
+
+
+@dataclass(frozen=True)
+class Target:
+    metric: str
+    value: float
+    mode: str = "max"
+
+    def reached(self, value: float) -> bool:
+        return value >= self.value if self.mode == "max" else value <= self.value
+
+
+class PhaseRecorder(Protocol):
+    """Times application phases (data loading, training, evaluation, ...)."""
+
+    def phase(self, name: str) -> contextlib.AbstractContextManager[None]: ...
+
+
+class _SimplePhases:
+    """Fallback phase timer that logs ``time/<phase>_s`` through the metric sink."""
+
+    def __init__(self, sink: MetricSink) -> None:
+        self._sink = sink
+        self.durations: Dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            dt = time.perf_counter() - t0
+            self.durations[name] = self.durations.get(name, 0.0) + dt
+            self._sink.log(f"time/{name}_s", self.durations[name])
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """Everything a benchmark entry point may use.
+
+    - ``data_dir``: the dataset root, in the real data layout (staged and verified by the framework).
+    - ``output_dir``: a private folder; anything written under ``output_dir/artifacts`` is logged.
+    - ``model_dir``: train writes the trained model here; inference finds it here.
+    - ``metrics``: science-metric logger (buffered; cheap enough to call every step).
+    """
+
+    benchmark: str
+    mode: str
+    data_dir: Path
+    output_dir: Path
+    model_dir: Path
+    device: str
+    seed: int
+    scale: str
+    model: str
+    hparams: Hyperparameters
+    hardware: HardwareProfile
+    metrics: MetricSink
+    options: Mapping[str, Any] = field(default_factory=dict)
+    target: Optional[Target] = None
+    show_progress: bool = True
+    phases: Optional[PhaseRecorder] = None
+
+    @property
+    def artifacts_dir(self) -> Path:
+        """Files written here are logged as run artifacts after the entry point returns."""
+        path = self.output_dir / "artifacts"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def phase(self, name: str) -> contextlib.AbstractContextManager[None]:
+        """Time an application phase: ``with ctx.phase("training"): ...``."""
+        if self.phases is None:
+            return contextlib.nullcontext()
+        return self.phases.phase(name)
+
+    def progress(self, iterable: Iterable[T], total: Optional[int] = None, description: str = "") -> Iterator[T]:
+        """Wrap an iterable in a rich progress bar (one per epoch), or pass it through when disabled."""
+        if not self.show_progress:
+            yield from iterable
+            return
+        from rich.progress import Progress  # imported lazily: rich's import is not free
+
+        with Progress(transient=False) as bar:
+            yield from bar.track(iterable, total=total, description=description)
+
+
+def make_hyperparameters(training: Any) -> Hyperparameters:
+    """Build the frozen hyperparameters from a TrainingConfig (or any object with those attributes)."""
+    names = Hyperparameters.__dataclass_fields__.keys()
+    return Hyperparameters(**{n: getattr(training, n) for n in names})
+
+
+Callback = Callable[[RunContext], object]

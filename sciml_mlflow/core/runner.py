@@ -1,0 +1,271 @@
+"""Run one benchmark as one MLflow run.
+
+``run_benchmark(cfg)`` is the importable function the CLI wraps (tests call it with configs composed
+through Hydra's Compose API).  Order matters and is deliberate:
+
+1. everything that can be refused is checked *before* a run exists (benchmark, mode, rules, store);
+2. the run starts, its identity (params, config, tags) is written first;
+3. data is staged and the entry point runs inside the telemetry session;
+4. whatever happens, buffered metrics are flushed and the run ends FINISHED, FAILED (traceback
+   artifact) or KILLED (Ctrl-C) — never left RUNNING.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+import yaml
+from omegaconf import DictConfig, OmegaConf
+
+from sciml_mlflow.core import registry
+from sciml_mlflow.core.context import HardwareProfile, RunContext, Target, _SimplePhases, make_hyperparameters
+from sciml_mlflow.core.resources import checkout_root
+from sciml_mlflow.errors import ConfigError
+from sciml_mlflow.hardware.detect import compare, detect_machine, load_profile_matches, match_profile
+from sciml_mlflow.tracking import store
+from sciml_mlflow.tracking.params import to_params
+from sciml_mlflow.tracking.redact import redact_mapping
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunResult:
+    """What a finished (or failed) run left in the store."""
+
+    run_id: str
+    experiment_id: str
+    status: str
+    tracking_uri: str
+    metrics: Dict[str, float] = field(default_factory=dict)
+    error: Optional[BaseException] = None
+
+
+def _hardware(cfg: DictConfig) -> tuple[HardwareProfile, Optional[str], Any]:
+    from sciml_mlflow.core.resources import config_dir
+
+    machine = detect_machine()
+    detected = match_profile(machine, load_profile_matches(config_dir() / "hardware"))
+    hw = cfg.hardware
+    reason = compare(hw.name, hw.accelerator, hw.match, hw.device_count, machine, detected)
+    profile = HardwareProfile(
+        name=hw.name, accelerator=hw.accelerator, device_count=hw.device_count, nodes=hw.nodes,
+        precision=hw.precision, peak_flops=dict(hw.peak_flops), tdp_watts=hw.tdp_watts,
+        dataloader_workers=hw.dataloader_workers, detected=detected, mismatch=reason is not None,
+    )
+    return profile, reason, machine
+
+
+def _device(profile: HardwareProfile) -> str:
+    if profile.accelerator == "cuda":
+        import torch
+
+        if torch.cuda.is_available():
+            return "cuda"
+        log.warning("profile %r wants CUDA but none is available: running on the CPU", profile.name)
+    return "cpu"
+
+
+def _announce_mismatch(reason: str) -> None:
+    """Loud, but not fatal under open rules: the run goes on and the mismatch is tagged."""
+    log.warning("HARDWARE MISMATCH: %s. The run continues on this machine and is tagged "
+                "hardware.mismatch=true; results are NOT representative of the configured profile.", reason)
+
+
+def run_benchmark(cfg: DictConfig, output_dir: Optional[Path] = None, overrides: Sequence[str] = ()) -> RunResult:
+    """Run ``cfg.benchmark`` in ``cfg.mode`` as one MLflow run and return its identity and status.
+
+    Raises ConfigError-family errors before any run exists; errors raised *inside* the benchmark are
+    recorded on the run (FAILED + traceback) and re-raised.
+    """
+    # 1. refuse early -------------------------------------------------------------------------
+    spec = registry.get(cfg.benchmark.name)
+    entry = spec.entry_point(cfg.mode)
+    profile, mismatch, machine = _hardware(cfg)
+    if mismatch:
+        _announce_mismatch(mismatch)
+    from sciml_mlflow import rules
+
+    compliance = rules.precheck(cfg, profile, mismatch)
+    client = store.connect(cfg.tracking.uri)
+    prefix = cfg.tracking.experiment_prefix
+    exp_name = f"{prefix}/{spec.name}" if prefix else spec.name
+    exp_id = store.ensure_experiment(client, exp_name, cfg.tracking.artifact_root)
+    model_source = None
+    if cfg.mode == "inference":
+        from sciml_mlflow.tracking.models import resolve_model
+
+        model_source = resolve_model(client, exp_id, cfg.model_uri)
+
+    out = Path(output_dir) if output_dir else Path(tempfile.mkdtemp(prefix=f"sciml-{spec.name}-"))
+    out.mkdir(parents=True, exist_ok=True)
+    model_dir = out / "model"
+    model_dir.mkdir(exist_ok=True)
+
+    # 2. start the run and record its identity -------------------------------------------------
+    import mlflow
+
+    from sciml_mlflow.tracking import provenance
+
+    run_name = cfg.run_name or f"{spec.name}-{cfg.mode}-{profile.name}"
+    tags: Dict[str, str] = {
+        "benchmark": spec.name,
+        "mode": cfg.mode,
+        "hardware": profile.name,
+        "hardware.detected": profile.detected,
+        "hardware.mismatch": str(profile.mismatch).lower(),
+        "host": machine.host,
+        "seed": str(cfg.seed),
+        "dataset.name": cfg.benchmark.dataset.name,
+        "dataset.scale": cfg.benchmark.dataset.scale,
+        **provenance.git_state(checkout_root()),
+        **provenance.versions(),
+        **{str(k): str(v) for k, v in cfg.tags.items()},
+        **compliance.tags,
+    }
+    if mismatch:
+        tags["hardware.mismatch_reason"] = mismatch
+    if model_source is not None:
+        tags["training_run_id"] = model_source.training_run_id or "external"
+        tags["model_uri"] = model_source.uri
+        tags["mlflow.note.content"] = (f"Inference with the model of training run {model_source.training_run_id} "
+                                       f"({model_source.uri}).")
+    from sciml_mlflow import telemetry
+
+    active = mlflow.start_run(experiment_id=exp_id, run_name=run_name, tags=tags,
+                              **telemetry.start_run_kwargs(cfg))
+    run_id = active.info.run_id
+    t_start = time.perf_counter()
+    from sciml_mlflow.tracking.metric_buffer import MetricLogger
+
+    metrics = MetricLogger(client, run_id)
+    status, error = "FINISHED", None
+    try:
+        _record_identity(client, run_id, cfg, overrides, out, compliance)
+        session = telemetry.session(cfg, client, run_id, metrics, profile, machine)
+        with session:
+            phases = session.phases if getattr(session, "phases", None) is not None else _SimplePhases(metrics)
+            with phases.phase("data_staging"):
+                from sciml_mlflow.data.staging import stage_dataset
+
+                staged = stage_dataset(spec, cfg.benchmark.dataset.name, cfg.benchmark.dataset.scale,
+                                       cfg.benchmark.dataset.root)
+            _record_dataset(client, run_id, staged)
+            if model_source is not None:
+                model_source.download(model_dir)
+            tgt = cfg.benchmark.target
+            ctx = RunContext(
+                benchmark=spec.name, mode=cfg.mode, data_dir=staged.path, output_dir=out, model_dir=model_dir,
+                device=_device(profile), seed=int(cfg.seed), scale=cfg.benchmark.dataset.scale,
+                model=cfg.benchmark.model, hparams=make_hyperparameters(cfg.benchmark.training),
+                hardware=profile, metrics=metrics,
+                options=OmegaConf.to_container(cfg.benchmark.options, resolve=True),  # type: ignore[arg-type]
+                target=Target(tgt.metric, float(tgt.value), tgt.mode) if tgt is not None else None,
+                show_progress=bool(cfg.progress), phases=phases,
+            )
+            _seed_everything(int(cfg.seed))
+            entry(ctx)
+            with phases.phase("writing_outputs"):
+                if cfg.mode == "train" and any(model_dir.iterdir()):
+                    client.log_artifacts(run_id, str(model_dir), "model")
+                art = out / "artifacts"
+                if art.is_dir() and any(art.iterdir()):
+                    client.log_artifacts(run_id, str(art), "outputs")
+    except KeyboardInterrupt as exc:
+        status, error = "KILLED", exc
+        log.error("run %s interrupted: ending it KILLED", run_id)
+    except BaseException as exc:  # noqa: BLE001 - recorded, then re-raised
+        status, error = "FAILED", exc
+        _log_traceback(client, run_id, exc)
+    finally:
+        metrics.log("time/total_s", time.perf_counter() - t_start)
+        try:
+            metrics.close()
+        except Exception as exc:  # the run must still end
+            log.error("final metric flush of run %s failed: %s", run_id, exc)
+            if status == "FINISHED":
+                status, error = "FAILED", exc
+        mlflow.end_run(status=status)
+    result = RunResult(run_id, exp_id, status, cfg.tracking.uri, metrics.latest_all, error)
+    if error is not None:
+        raise error
+    return result
+
+
+def _record_identity(client: Any, run_id: str, cfg: DictConfig, overrides: Sequence[str], out: Path,
+                     compliance: Any) -> None:
+    """Params (flattened, redacted, never truncated), the composed config and overrides as YAML."""
+    from mlflow.entities import Param
+
+    container = redact_mapping(OmegaConf.to_container(cfg, resolve=True))
+    params, long_values = to_params(container, cfg.tracking.max_param_length)
+    items = [Param(k, v) for k, v in sorted(params.items())]
+    for i in range(0, len(items), 100):
+        client.log_batch(run_id, params=items[i : i + 100], synchronous=True)
+    cfg_dir = out / "config"
+    cfg_dir.mkdir(exist_ok=True)
+    (cfg_dir / "config.yaml").write_text(yaml.safe_dump(container, sort_keys=False))
+    (cfg_dir / "overrides.yaml").write_text(yaml.safe_dump([_redact_override(o) for o in overrides]))
+    if long_values:
+        (cfg_dir / "params_long.yaml").write_text(yaml.safe_dump(long_values, width=10**9))
+    for name, text in compliance.artifacts.items():
+        (cfg_dir / name).write_text(text)
+    client.log_artifacts(run_id, str(cfg_dir), "config")
+
+
+def _redact_override(override: str) -> str:
+    from sciml_mlflow.tracking.redact import redact_value
+
+    key, sep, value = override.partition("=")
+    return f"{key}{sep}{redact_value(key, value)}" if sep else override
+
+
+def _record_dataset(client: Any, run_id: str, staged: Any) -> None:
+    tags = {"dataset.source": staged.source, "dataset.path": str(staged.path), **staged.tags}
+    if staged.digest:
+        tags["dataset.digest"] = staged.digest
+    from mlflow.entities import RunTag
+
+    client.log_batch(run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()], synchronous=True)
+
+
+def _log_traceback(client: Any, run_id: str, exc: BaseException) -> None:
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    log.error("benchmark raised %s: %s (run %s ends FAILED; traceback in artifact error/traceback.txt)",
+              type(exc).__name__, exc, run_id)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            p = Path(tmp) / "traceback.txt"
+            p.write_text(text)
+            client.log_artifact(run_id, str(p), "error")
+        client.set_tag(run_id, "error", f"{type(exc).__name__}: {str(exc)[:500]}")
+    except Exception as inner:  # never mask the original error
+        log.error("could not record the traceback on run %s: %s", run_id, inner)
+
+
+def _seed_everything(seed: int) -> None:
+    import random
+
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def compose_check(cfg: DictConfig) -> List[str]:
+    """Validations Hydra's schema cannot express; returns problems (empty = fine)."""
+    problems = []
+    if cfg.mode not in registry.MODES:
+        problems.append(f"mode={cfg.mode!r}: expected one of {', '.join(registry.MODES)}")
+    return problems
+
+
+__all__ = ["RunResult", "run_benchmark", "ConfigError"]

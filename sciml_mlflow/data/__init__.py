@@ -1,0 +1,1 @@
+"""Datasets: cards, staging (DVC pull / generate), verification, and recording in the run."""

@@ -1,0 +1,1 @@
+"""Hardware identity: what this machine is, and which configured profile it matches."""

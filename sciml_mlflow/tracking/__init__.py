@@ -1,0 +1,1 @@
+"""Everything that talks to MLflow: store setup, params, tags, buffered metrics."""
