@@ -41,3 +41,11 @@ class HardwareMismatchError(SciMLError):
 
 class RuleViolationError(SciMLError):
     """A run breaks the active ruleset and rules are enforced."""
+
+
+class DataIntegrityError(DataError):
+    """A dataset file's content differs from its DVC record (corrupt or modified); ``data pull --force`` repairs."""
+
+
+class ExpressionError(ConfigError):
+    """A rule or figure-of-merit expression uses something the safe evaluator does not allow, or fails."""

@@ -29,7 +29,7 @@ TINY: List[str] = [
     "benchmark.model=small",
     "benchmark.training.epochs=2",
     "progress=false",
-    "hardware.system_metrics_interval_s=1",
+    "hardware.telemetry.interval_s=1",
 ]
 
 
@@ -77,3 +77,41 @@ def run_cli(args: Sequence[str], cwd: Path | None = None, timeout: float = 600, 
 
     return subprocess.run([sys.executable, "-m", "sciml_mlflow", *args], cwd=cwd, capture_output=True, text=True,
                           timeout=timeout, env={**os.environ, **(env or {})})
+
+
+_TOY_DATASET = '''
+from pathlib import Path
+SCALES = {"tiny": {}}
+def generate(root, scale, seed=0):
+    p = Path(root) / "values.txt"
+    p.write_text("1 2 3\\n")
+    return [p]
+'''
+
+
+@pytest.fixture()
+def make_benchmark(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Path]:
+    """Build a throw-away benchmark collection in a temp folder and put it on the search path.
+
+    ``make_benchmark("toy", code)`` writes ``benchmarks/toy/benchmark.py`` (``code``), a tiny generator
+    and ``conf/benchmark/toy.yaml``; ``card`` adds YAML lines to the card.  Returns the collection root.
+    """
+    import textwrap
+
+    root = tmp_path / "collection"
+
+    def _make(name: str, code: str, card: str = "") -> Path:
+        folder = root / "benchmarks" / name
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "benchmark.py").write_text(textwrap.dedent(code))
+        (folder / "dataset.py").write_text(_TOY_DATASET)
+        confdir = root / "conf" / "benchmark"
+        confdir.mkdir(parents=True, exist_ok=True)
+        (confdir / f"{name}.yaml").write_text(
+            "defaults:\n  - /schema/benchmark@_here_\n  - _self_\n"
+            f"name: {name}\ndataset: {{name: {name}_data, scale: tiny}}\n" + textwrap.dedent(card)
+        )
+        monkeypatch.setenv("SCIML_MLFLOW_BENCHMARKS", str(root))
+        return root
+
+    return _make

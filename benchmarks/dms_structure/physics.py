@@ -82,11 +82,11 @@ def _pixel_directions(stride: int) -> np.ndarray:
 
 
 _DIRS = _pixel_directions(RENDER_STRIDE)
-_DIRS_FLAT = _DIRS.reshape(-1, 3)
+_DIRS_T = np.ascontiguousarray(_DIRS.reshape(-1, 3).T, dtype=np.float32)  # (3, P)
 # A sparse probe grid used to drop cones that miss the detector before the expensive evaluation.
 _PROBE = _pixel_directions(8).reshape(-1, 3)
 # Intensity envelope: horizontal polarisation factor times a broad fall-off away from the beam centre.
-_ENVELOPE = (1.0 - _DIRS[..., 0] ** 2) * np.exp(-(1.0 - _DIRS[..., 2]) / 0.12)
+_ENVELOPE = ((1.0 - _DIRS[..., 0] ** 2) * np.exp(-(1.0 - _DIRS[..., 2]) / 0.12)).astype(np.float32)
 
 
 def kossel_lines(lattice: Lattice, orient: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -119,16 +119,16 @@ def render_lines(
         s = wl * gnorm / (4.0 * np.pi)
         f = cos_probe - s
         hit = (s < 1.0) & (f.min(axis=0) < 0.02) & (f.max(axis=0) > -0.02)
-        if cos_pix is None:
-            cos_pix = (_DIRS_FLAT @ axes.T).astype(np.float32)  # (P, M), shared by all wavelengths
-        d = cos_pix[:, hit] - s[hit].astype(np.float32)
+        if cos_pix is None:  # (M, P) float32, shared by all wavelengths; row-major keeps BLAS fast
+            cos_pix = axes.astype(np.float32) @ _DIRS_T
+        d = cos_pix[hit] - s[hit, None].astype(np.float32)
         d *= np.float32(1.0 / width)
         d *= d
         d += 1.0
         np.reciprocal(d, out=d)
         w = (weight[hit] * np.exp(-3.0 * s[hit] ** 2)).astype(np.float32)  # Debye-Waller-like fall-off
-        coarse = (d @ w).reshape(_DIRS.shape[:2]) * _ENVELOPE
-        out[..., ch] = _upsample(coarse.astype(np.float32))
+        coarse = (w @ d).reshape(_DIRS.shape[:2]) * _ENVELOPE
+        out[..., ch] = _upsample(coarse)
     return out
 
 

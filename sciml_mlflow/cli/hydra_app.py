@@ -17,8 +17,9 @@ _NO_RUN_FLAGS = ("--help", "-h", "--hydra-help", "--cfg", "-c", "--info", "-i", 
 
 
 def _with_detected_hardware(argv: List[str]) -> List[str]:
-    """Append ``hardware=<detected>`` when the command line names no hardware profile."""
-    if any(a.lstrip("+~").startswith(("hardware=", "hardware@")) for a in argv):
+    """Append ``hardware=<detected>`` when the command line names no profile (or ``hardware=auto``)."""
+    explicit = [a for a in argv if a.lstrip("+~").startswith(("hardware=", "hardware@"))]
+    if explicit and "hardware=auto" not in argv:
         return argv
     if any(a in ("--help", "-h", "--hydra-help") for a in argv):
         return argv
@@ -26,7 +27,8 @@ def _with_detected_hardware(argv: List[str]) -> List[str]:
     from sciml_mlflow.hardware.detect import detect_machine, load_profile_matches, match_profile
 
     detected = match_profile(detect_machine(), load_profile_matches(config_dir() / "hardware"))
-    return argv + [f"hardware={detected}"]
+    log.debug("hardware profile detected from this machine: %s", detected)
+    return [a for a in argv if a != "hardware=auto"] + [f"hardware={detected}"]
 
 
 def _task(cfg: "object") -> None:

@@ -59,6 +59,18 @@ class BenchmarkConfig:
 
 
 @dataclass
+class TelemetryConfig:
+    """What the system sampler measures on this hardware, and how often (see docs/telemetry.md)."""
+
+    enabled: bool = True  # False: no sampler at all (phase times are still recorded)
+    interval_s: float = 1.0  # seconds between samples; a final sample is always taken at run end
+    collectors: List[str] = field(
+        default_factory=lambda: ["cpu", "memory", "disk", "network", "gpu", "rapl"]
+    )  # which collectors run (sciml_mlflow/telemetry/collectors/<name>.py)
+    autostart: bool = True  # False: sample only inside ctx.monitor(...) regions / between resume() and pause()
+
+
+@dataclass
 class HardwareConfig:
     """A hardware profile: what the run expects to execute on, with datasheet figures."""
 
@@ -73,7 +85,7 @@ class HardwareConfig:
     tdp_watts: Optional[float] = None  # per-device thermal design power, from the datasheet
     memory_gb: Optional[float] = None  # per-device memory
     dataloader_workers: int = 0  # torch DataLoader worker processes
-    system_metrics_interval_s: float = 10.0  # sampling interval of system metrics
+    telemetry: TelemetryConfig = field(default_factory=TelemetryConfig)  # system sampler (sciml_mlflow.telemetry)
 
 
 @dataclass
@@ -84,6 +96,10 @@ class RulesConfig:
     ruleset: str = "open"  # ruleset id
     version: str = "1.0"  # ruleset version pinned on every run
     enforce: bool = True  # refuse a non-compliant run (closed); False runs it and tags it non-compliant
+    table_dir: Optional[str] = None  # folder of per-benchmark rule tables; None: conf/ruletables/ (+ collections)
+    require_table: bool = True  # closed: a benchmark without a rule table is a violation
+    mllog: bool = False  # also write an MLPerf :::MLLOG log as artifact mlperf/result.txt after the run
+    mllog_org: str = "sciml_mlflow"  # submission_org written into the MLLOG log
 
 
 @dataclass
@@ -131,6 +147,7 @@ __all__: List[str] = [
     "TrainingConfig",
     "TargetConfig",
     "HardwareConfig",
+    "TelemetryConfig",
     "RulesConfig",
     "TrackingConfig",
     "register_schemas",

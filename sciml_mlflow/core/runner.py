@@ -30,7 +30,7 @@ from sciml_mlflow.errors import ConfigError
 from sciml_mlflow.hardware.detect import compare, detect_machine, load_profile_matches, match_profile
 from sciml_mlflow.tracking import store
 from sciml_mlflow.tracking.params import to_params
-from sciml_mlflow.tracking.redact import redact_mapping
+from sciml_mlflow.tracking.redact import redact_mapping, redact_value
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,9 @@ def run_benchmark(cfg: DictConfig, output_dir: Optional[Path] = None, overrides:
     client = store.connect(cfg.tracking.uri)
     prefix = cfg.tracking.experiment_prefix
     exp_name = f"{prefix}/{spec.name}" if prefix else spec.name
-    exp_id = store.ensure_experiment(client, exp_name, cfg.tracking.artifact_root)
+    # A server decides its own artifact store (--serve-artifacts); a local root only makes sense for SQLite.
+    remote = str(cfg.tracking.uri).startswith(("http://", "https://"))
+    exp_id = store.ensure_experiment(client, exp_name, None if remote else cfg.tracking.artifact_root)
     model_source = None
     if cfg.mode == "inference":
         from sciml_mlflow.tracking.models import resolve_model
@@ -126,7 +128,7 @@ def run_benchmark(cfg: DictConfig, output_dir: Optional[Path] = None, overrides:
         "dataset.scale": cfg.benchmark.dataset.scale,
         **provenance.git_state(checkout_root()),
         **provenance.versions(),
-        **{str(k): str(v) for k, v in cfg.tags.items()},
+        **{str(k): str(redact_value(str(k), v)) for k, v in cfg.tags.items()},
         **compliance.tags,
     }
     if mismatch:
@@ -220,8 +222,6 @@ def _record_identity(client: Any, run_id: str, cfg: DictConfig, overrides: Seque
 
 
 def _redact_override(override: str) -> str:
-    from sciml_mlflow.tracking.redact import redact_value
-
     key, sep, value = override.partition("=")
     return f"{key}{sep}{redact_value(key, value)}" if sep else override
 

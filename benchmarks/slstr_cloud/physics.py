@@ -1,0 +1,171 @@
+"""A simplified radiative picture of one daytime Sentinel-3 SLSTR scene (1200 x 1500 pixels, 1 km).
+
+Why these ingredients: each one is a reason a single brightness/temperature threshold fails on real
+SLSTR data, so a model has to learn spectral and spatial context to beat the classical test.
+
+- Surfaces: ocean (dark, SST from cold to warm) and land mixing vegetation, soil, bright desert and
+  snow on high ground.  Snow is bright *and* cold (a threshold calls it cloud) but dark at 1.6 um.
+- Clouds: a low water layer and a high thin ice (cirrus) layer, each a 1/f ("fractal") optical-depth
+  field thresholded to the scene's cover fraction, so edges are ragged and sizes span scales.
+- Radiative mixing: adding-method reflectance per layer, emissivity 1 - exp(-tau/2) for brightness
+  temperature, so thin cloud is only slightly brighter and slightly colder than what lies beneath.
+- Cirrus is visible in the 1.375 um channel (S4, where water vapour hides the surface) and in the
+  10.8 - 12 um split-window difference; low warm cloud over cold water barely changes BT.
+- Sun glint: a broad bright patch on the ocean, warm in the thermal and very warm at 3.7 um.
+
+Channel order follows SLSTR: refs = S1..S6 (0.555, 0.659, 0.865, 1.375, 1.61, 2.25 um, reflectance)
+and bts = S7..S9 (3.74, 10.85, 12.0 um, brightness temperature in K).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Tuple
+
+import numpy as np
+
+HEIGHT, WIDTH = 1200, 1500
+N_REFS, N_BTS = 6, 3
+TAU_LOW_LABEL = 1.0  # optical depth above which a low-cloud pixel is flagged (what a Bayesian mask detects)
+TAU_CIRRUS_LABEL = 0.4  # the same for cirrus: thinner, but S4 and the split window give it away
+
+# Surface reflectance spectra, S1..S6 (typical values from spectral libraries, rounded).
+OCEAN = np.array([0.035, 0.022, 0.010, 0.0, 0.004, 0.002], dtype=np.float32)
+VEGETATION = np.array([0.05, 0.045, 0.32, 0.0, 0.20, 0.09], dtype=np.float32)
+SOIL = np.array([0.11, 0.16, 0.24, 0.0, 0.32, 0.26], dtype=np.float32)
+DESERT = np.array([0.26, 0.34, 0.40, 0.0, 0.50, 0.45], dtype=np.float32)
+SNOW = np.array([0.86, 0.83, 0.76, 0.0, 0.09, 0.05], dtype=np.float32)
+# Cloud reflectance relative to the visible, per channel: flat in S1..S3, absorbed at 1.6/2.25 um
+# (more for ice), S4 sees only cloud above the water vapour (cirrus fully, low cloud a little).
+WATER_CLOUD_SHAPE = np.array([1.0, 1.0, 0.98, 0.08, 0.75, 0.55], dtype=np.float32)
+ICE_CLOUD_SHAPE = np.array([1.0, 1.0, 0.98, 0.90, 0.45, 0.30], dtype=np.float32)
+GLINT_SHAPE = np.array([1.0, 1.0, 0.95, 0.0, 0.85, 0.80], dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class Scene:
+    """One simulated scene in the real file's array layout, plus the truth behind its mask."""
+
+    refs: np.ndarray  # (H, W, 6) float32 reflectance
+    bts: np.ndarray  # (H, W, 3) float32 brightness temperature, K
+    bayes: np.ndarray  # (H, W, 1) uint8 flags: 1 = cloud, 2 = thin cirrus; > 0 means cloud
+    land: np.ndarray  # (H, W) bool
+    glint: np.ndarray  # (H, W) float32 glint reflectance added on the ocean
+
+
+def fractal_noise(
+    shape: Tuple[int, int], beta: float, rng: np.random.Generator, outer_px: float = 400.0, stretch: float = 1.0
+) -> np.ndarray:
+    """Zero-mean, unit-variance Gaussian field with power spectrum ~ (k^2 + k0^2)^(-beta/2).
+
+    beta ~ 2.7 is the observed slope of cloud optical-depth spectra (k^-5/3 in one dimension);
+    ``outer_px`` caps the largest structures; ``stretch`` > 1 elongates along x (cirrus streaks).
+    """
+    h, w = shape
+    ky = np.fft.fftfreq(h)[:, None]
+    kx = np.fft.rfftfreq(w)[None, :] / stretch
+    k2 = kx * kx + ky * ky + (1.0 / outer_px) ** 2
+    amp = k2 ** (-beta / 4.0)
+    amp[0, 0] = 0.0
+    spec = (rng.standard_normal(amp.shape) + 1j * rng.standard_normal(amp.shape)) * amp
+    field = np.fft.irfft2(spec, s=shape)
+    field -= field.mean()
+    field /= field.std() + 1e-12
+    return field.astype(np.float32)
+
+
+def _threshold_for_fraction(field: np.ndarray, fraction: float) -> float:
+    """The level above which ``fraction`` of the field lies (cheaply, from a strided sample)."""
+    return float(np.quantile(field[::4, ::4], 1.0 - fraction))
+
+
+def _add_layer(below: np.ndarray, r_cloud: np.ndarray) -> np.ndarray:
+    """Adding method for a non-absorbing layer of reflectance R over a Lambertian surface: R + T^2 Rs / (1 - R Rs)."""
+    t = 1.0 - r_cloud
+    return r_cloud + t * t * below / (1.0 - r_cloud * below)
+
+
+def _cloud_reflectance(tau: np.ndarray) -> np.ndarray:
+    """Two-stream reflectance of a conservative-scattering layer (asymmetry g = 0.85)."""
+    s = 0.15 * tau
+    return s / (2.0 + s)
+
+
+def simulate(rng: np.random.Generator, shape: Tuple[int, int] = (HEIGHT, WIDTH)) -> Scene:
+    """Simulate one daytime scene; every scene draws its own land share, cover and temperatures."""
+    h, w = shape
+    yy = np.linspace(-1.0, 1.0, h, dtype=np.float32)[:, None]
+    xx = np.linspace(-1.0, 1.0, w, dtype=np.float32)[None, :]
+
+    # --- surface ----------------------------------------------------------------------------
+    land_field = fractal_noise(shape, 3.4, rng, outer_px=600.0)
+    land_share = rng.uniform(0.0, 0.7)
+    land = land_field > _threshold_for_fraction(land_field, land_share) if land_share > 0.02 else np.zeros(shape, bool)
+    elevation = np.clip(fractal_noise(shape, 3.0, rng, outer_px=300.0) * 0.9 + 0.5, 0.0, None)  # km
+    elevation *= land
+    dryness = 1.0 / (1.0 + np.exp(-2.5 * (fractal_noise(shape, 3.2, rng) + rng.uniform(-1.2, 1.2))))
+
+    t_base = rng.uniform(273.0, 302.0)  # the air mass: high latitudes to tropics
+    gradient = rng.uniform(-6.0, 6.0) * yy  # along-track temperature gradient (~1200 km)
+    sst = t_base + gradient + 1.2 * fractal_noise(shape, 3.0, rng, outer_px=200.0)
+    sst = np.maximum(sst, 271.3)
+    t_land = t_base + gradient + rng.uniform(-3.0, 8.0) + 7.0 * dryness - 6.5 * elevation
+    snow = land & (t_land < 271.0)
+
+    veg_soil = (1.0 - dryness)[..., None] * VEGETATION + dryness[..., None] * SOIL
+    desert_w = np.clip((dryness - 0.7) / 0.2, 0.0, 1.0)[..., None]
+    land_refl = (1.0 - desert_w) * veg_soil + desert_w * DESERT
+    land_refl = np.where(snow[..., None], SNOW, land_refl)
+    texture = 1.0 + 0.08 * fractal_noise(shape, 2.0, rng, outer_px=50.0)[..., None]
+    surf = np.where(land[..., None], land_refl * texture, OCEAN * (1.0 + 0.1 * texture - 0.1))
+    t_surf = np.where(land, np.where(snow, np.minimum(t_land, 268.0), t_land), sst)
+
+    # sun glint: present in most scenes, a broad bright ellipse on the ocean, roughened by waves
+    glint = np.zeros(shape, np.float32)
+    if rng.uniform() < 0.8:
+        cy, cx = rng.uniform(-0.6, 0.6), rng.uniform(-1.0, 1.0)
+        sy, sx = rng.uniform(0.25, 0.6), rng.uniform(0.15, 0.35)
+        peak = rng.uniform(0.15, 0.45)
+        waves = np.clip(1.0 + 0.35 * fractal_noise(shape, 2.2, rng, outer_px=40.0), 0.2, None)
+        glint = (peak * np.exp(-0.5 * (((yy - cy) / sy) ** 2 + ((xx - cx) / sx) ** 2)) * waves * ~land).astype(np.float32)
+    surf = surf + glint[..., None] * GLINT_SHAPE
+
+    # --- clouds -------------------------------------------------------------------------------
+    low_cover = rng.uniform(0.1, 0.55)
+    low = fractal_noise(shape, 3.0, rng, outer_px=250.0)
+    tau_low = np.clip(low - _threshold_for_fraction(low, low_cover), 0.0, None) * rng.uniform(15.0, 40.0)
+    top_km = np.clip(rng.uniform(1.0, 3.5) + 1.0 * fractal_noise(shape, 3.0, rng), 0.5, 6.0)
+    t_low = t_base + gradient - 6.5 * top_km + 2.0  # cloud top temperature from its height
+
+    ci_cover = rng.uniform(0.0, 0.3)
+    ci = fractal_noise(shape, 3.0, rng, outer_px=300.0, stretch=rng.uniform(2.0, 4.0))
+    tau_ci = np.clip(ci - _threshold_for_fraction(ci, ci_cover), 0.0, None) * rng.uniform(1.5, 4.0) if ci_cover > 0.02 else np.zeros(shape, np.float32)
+    t_ci = rng.uniform(215.0, 240.0) + 3.0 * fractal_noise(shape, 3.0, rng)
+
+    r_low = _cloud_reflectance(tau_low)[..., None] * WATER_CLOUD_SHAPE
+    r_ci = _cloud_reflectance(tau_ci)[..., None] * ICE_CLOUD_SHAPE
+    refs = _add_layer(surf, r_low)
+    refs[..., 3] = r_low[..., 3] + 0.0  # S4: the surface is hidden by water vapour
+    refs = _add_layer(refs, r_ci)
+
+    e_low = 1.0 - np.exp(-0.5 * tau_low)
+    e_ci = 1.0 - np.exp(-0.5 * tau_ci)
+    bt11 = e_low * t_low + (1.0 - e_low) * t_surf
+    bt11 = e_ci * t_ci + (1.0 - e_ci) * bt11
+    humidity = np.clip(0.4 + 0.04 * (t_base - 273.0) + 0.3 * fractal_noise(shape, 3.0, rng), 0.1, None)
+    split = humidity * (1.0 - e_low) * (1.0 - e_ci) + 5.0 * e_ci * (1.0 - e_ci) + 0.3 * e_low
+    bt12 = bt11 - split
+    # 3.7 um by day: emission plus reflected sunlight, large for water cloud and glint, small for ice/snow
+    bt37 = bt11 + 4.0 * ~snow + 14.0 * e_low * (1.0 - e_ci) + 60.0 * glint + 1.0 * e_ci
+    bts = np.stack([bt37, bt11, bt12], axis=-1)
+
+    refs = refs + rng.normal(0.0, 0.003, refs.shape).astype(np.float32)
+    bts = bts + rng.normal(0.0, 0.08, bts.shape).astype(np.float32)
+    flags = (tau_low > TAU_LOW_LABEL).astype(np.uint8) | ((tau_ci > TAU_CIRRUS_LABEL).astype(np.uint8) << 1)
+    return Scene(
+        refs=np.clip(refs, 0.0, None).astype(np.float32), bts=bts.astype(np.float32), bayes=flags[..., None],
+        land=land, glint=glint,
+    )
+
+
+__all__ = ["HEIGHT", "WIDTH", "N_REFS", "N_BTS", "Scene", "fractal_noise", "simulate"]

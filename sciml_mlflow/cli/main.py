@@ -1,0 +1,56 @@
+"""``sciml-mlflow``: the tool around runs (data, check, report, server, sweep).
+
+Runs themselves start with ``python -m sciml_mlflow`` (Hydra).  Each subcommand lives in its own module
+``sciml_mlflow.cli.<name>`` exposing ``register(subparsers)``; registration imports nothing heavy, so
+``sciml-mlflow --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from typing import List, Optional
+
+COMMANDS = ["data", "check", "report", "server", "sweep"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sciml-mlflow",
+        description="Scientific ML benchmarks through Hydra, DVC and MLflow. "
+        "Start a run with `python -m sciml_mlflow benchmark=<name>`; this tool manages data, checks and reports.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"sciml_mlflow.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"sciml_mlflow.cli.{name}":
+                continue  # that command is not part of this build
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    from sciml_mlflow.errors import SciMLError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except SciMLError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2 if exc.__class__.__name__.endswith(("ConfigError", "NotFoundError", "NotDefinedError")) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
