@@ -49,3 +49,7 @@ class DataIntegrityError(DataError):
 
 class ExpressionError(ConfigError):
     """A rule or figure-of-merit expression uses something the safe evaluator does not allow, or fails."""
+
+
+class DistributedError(SciMLError):
+    """A multi-process (DDP) run could not start or one of its processes failed."""

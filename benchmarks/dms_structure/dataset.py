@@ -17,7 +17,7 @@ from contextlib import nullcontext
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ContextManager, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, ContextManager, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import h5py
 import numpy as np
@@ -33,15 +33,15 @@ CLASSES: Tuple[str, ...] = ("monoclinic", "tetragonal")  # column order of the o
 PHASES: Tuple[str, ...] = ("tetragonal", "monoclinic", "orthorhombic", "rhombohedral")  # multi-label columns
 SPLITS = ("train", "test")
 
-# Pattern counts per split.  Every scale keeps the real detector shape so the loader is always exercised.
-# `full` mirrors the real data (8,060 patterns), which has no multi-label file.
-SCALES: Dict[str, Dict[str, int]] = {
-    "tiny": {"train": 96, "test": 48, "multilabel_train": 96, "multilabel_test": 48},
-    "small": {"train": 800, "test": 200, "multilabel_train": 800, "multilabel_test": 200},
-    "full": {"train": 6448, "test": 1612, "multilabel_train": 0, "multilabel_test": 0},
+# Pattern counts per split, the monoclinic beta - 90 range (degrees) and the sd of the orientation error
+# about each axis (degrees).  Every scale keeps the real detector shape so the loader is always exercised.
+# `tiny` exists for tests: 80 patterns and 3 epochs must learn something, so its distortion is larger and
+# its mounting better.  `full` mirrors the real data (8,060 patterns), which has no multi-label file.
+SCALES: Dict[str, Dict[str, Any]] = {
+    "tiny": {"train": 96, "test": 48, "multilabel_train": 48, "multilabel_test": 24, "beta_deg": (0.6, 1.6), "jitter_deg": 0.25},
+    "small": {"train": 800, "test": 200, "multilabel_train": 480, "multilabel_test": 120, "beta_deg": (0.2, 0.8), "jitter_deg": 0.4},
+    "full": {"train": 6448, "test": 1612, "multilabel_train": 0, "multilabel_test": 0, "beta_deg": (0.2, 0.8), "jitter_deg": 0.4},
 }
-
-ORIENTATION_JITTER_DEG = 0.25  # sd of the mounting error about each axis
 FLUX_RANGE = (15.0, 60.0)  # photons per unit intensity: exposure varies from pattern to pattern
 
 
@@ -49,7 +49,7 @@ def _jitter(rng: np.random.Generator, value: float, rel: float) -> float:
     return float(value * (1.0 + rng.uniform(-rel, rel)))
 
 
-def sample_lattice(phase: str, rng: np.random.Generator) -> Lattice:
+def sample_lattice(phase: str, rng: np.random.Generator, beta_deg: Tuple[float, float] = (0.2, 0.8)) -> Lattice:
     """A PZT-like perovskite cell of ``phase`` with a small random variation of its parameters.
 
     The distortions are the size seen near a morphotropic phase boundary (fractions of a degree to a
@@ -59,7 +59,7 @@ def sample_lattice(phase: str, rng: np.random.Generator) -> Lattice:
     if phase == "tetragonal":
         return Lattice(a, a, a * rng.uniform(1.02, 1.04))
     if phase == "monoclinic":  # b-unique: beta between a and c breaks the x -> -x mirror
-        return Lattice(a * rng.uniform(1.0, 1.01), a, a * rng.uniform(1.02, 1.04), beta=90.0 + rng.uniform(0.6, 1.6))
+        return Lattice(a * rng.uniform(1.0, 1.005), a, a * rng.uniform(1.02, 1.04), beta=90.0 + rng.uniform(*beta_deg))
     if phase == "orthorhombic":
         return Lattice(a * rng.uniform(1.015, 1.03), a, a * rng.uniform(0.995, 1.005))
     if phase == "rhombohedral":
@@ -68,10 +68,10 @@ def sample_lattice(phase: str, rng: np.random.Generator) -> Lattice:
     raise ValueError(f"unknown phase {phase!r}; expected one of {', '.join(PHASES)}")
 
 
-def _one_pattern(seed: Sequence[int], phases: Sequence[str], fractions: Sequence[float]) -> np.ndarray:
+def _one_pattern(seed: Sequence[int], phases: Sequence[str], fractions: Sequence[float], scale: Dict[str, Any]) -> np.ndarray:
     rng = np.random.default_rng(np.random.SeedSequence(list(seed)))
-    lattices = [sample_lattice(p, rng) for p in phases]
-    orient = physics.rotation(rng.normal(0.0, ORIENTATION_JITTER_DEG, size=3))
+    lattices = [sample_lattice(p, rng, scale["beta_deg"]) for p in phases]
+    orient = physics.rotation(rng.normal(0.0, scale["jitter_deg"], size=3))
     return physics.pattern(lattices, fractions, orient, rng, flux=rng.uniform(*FLUX_RANGE))
 
 
@@ -97,7 +97,7 @@ def _multilabel_plan(n: int, rng: np.random.Generator) -> Tuple[List[List[str]],
     return phases, fractions, labels
 
 
-def _write_file(path: Path, counts: Dict[str, int], seed: int, multi_label: bool, workers: int) -> Path:
+def _write_file(path: Path, counts: Dict[str, Any], seed: int, multi_label: bool, workers: int) -> Path:
     """Render every split into a temporary file and rename it into place (a reader never sees half a file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
@@ -108,7 +108,7 @@ def _write_file(path: Path, counts: Dict[str, int], seed: int, multi_label: bool
             f.attrs["seed"] = seed
             f.attrs["label_names"] = ",".join(PHASES if multi_label else CLASSES)
             for k, split in enumerate(SPLITS):
-                n = counts[split]
+                n = counts[f"multilabel_{split}" if multi_label else split]
                 rng = np.random.default_rng([seed, k, int(multi_label)])
                 phases, fractions, labels = plan(n, rng)
                 images = f.create_dataset(f"{split}/images", shape=(n,) + SHAPE, dtype="float32")
@@ -118,7 +118,7 @@ def _write_file(path: Path, counts: Dict[str, int], seed: int, multi_label: bool
                 for start in range(0, n, block):
                     stop = min(start + block, n)
                     idx = range(start, stop)
-                    batch = pool.map(_one_pattern, [seeds[i] for i in idx], [phases[i] for i in idx], [fractions[i] for i in idx])
+                    batch = pool.map(_one_pattern, [seeds[i] for i in idx], [phases[i] for i in idx], [fractions[i] for i in idx], [counts] * len(idx))
                     images[start:stop] = np.stack(list(batch))
                 log.info("dms_structure: wrote %d %s patterns to %s", n, split, path)
         os.replace(tmp, path)
@@ -128,11 +128,13 @@ def _write_file(path: Path, counts: Dict[str, int], seed: int, multi_label: bool
     return path
 
 
-def generate(root: Path, scale: str, seed: int = 0, workers: Optional[int] = None) -> List[Path]:
+def generate(
+    root: Path, scale: str, seed: int = 0, workers: Optional[int] = None, multi_label: Optional[bool] = None
+) -> List[Path]:
     """Write the simulated dataset of ``scale`` under ``root`` in the real layout; returns the files written.
 
-    Example: ``generate(Path("data/dms_sim/tiny"), "tiny")`` writes ``training/data-binary.h5`` (and the
-    multi-label file where the scale has one).  Rendering runs in threads (numpy releases the GIL), and
+    Example: ``generate(Path("data/dms_sim/tiny"), "tiny")`` writes ``training/data-binary.h5`` and, where
+    the scale has one, ``training/data-multilabel.h5`` (``multi_label=False``/``True``: only that file).  Rendering runs in threads (numpy releases the GIL), and
     each pattern has its own seed, so the files are identical whatever ``workers`` is.
     """
     if scale not in SCALES:
@@ -141,10 +143,9 @@ def generate(root: Path, scale: str, seed: int = 0, workers: Optional[int] = Non
     workers = workers or min(4, os.cpu_count() or 1)
     root = Path(root)
     with _single_threaded_blas():
-        written = [_write_file(root / BINARY_FILE, counts, seed, False, workers)]
-        if counts["multilabel_train"] > 0:
-            ml = {s: counts[f"multilabel_{s}"] for s in SPLITS}
-            written.append(_write_file(root / MULTILABEL_FILE, ml, seed, True, workers))
+        written = [] if multi_label else [_write_file(root / BINARY_FILE, counts, seed, False, workers)]
+        if multi_label is not False and counts["multilabel_train"] > 0:
+            written.append(_write_file(root / MULTILABEL_FILE, counts, seed, True, workers))
     return written
 
 

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 SPLITS = ("train", "test")
 NOISY_FILE = "graphene_img_noise.h5"
 CLEAN_FILE = "graphene_img_clean.h5"
+DENOISED_FILE = "graphene_img_denoised.h5"  # what inference writes, in the same layout
 KEY = "images"
 SHAPE = (SIZE, SIZE, 1)
 CHUNK = 32  # images rendered (and written) at a time: bounds memory whatever the scale
@@ -131,10 +132,24 @@ def load_split(data_dir: Path, split: str, limit: Optional[int] = None) -> Tuple
     return out[0], out[1]
 
 
+def write_images(path: Path, images: np.ndarray) -> Path:
+    """Write (N, H, W) images as ``images`` (N, H, W, 1) float32 — the real layout — atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with h5py.File(tmp, "w") as f:
+            f.create_dataset(KEY, data=np.asarray(images, dtype=np.float32)[..., None], chunks=(1,) + images.shape[1:] + (1,))
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
 def attributes(data_dir: Path) -> Dict[str, object]:
     """Generator attributes of the clean training file ({} for the real data, which has none)."""
     with h5py.File(Path(data_dir) / "train" / CLEAN_FILE, "r") as f:
         return {k: (v.item() if hasattr(v, "item") else v) for k, v in f.attrs.items()}
 
 
-__all__ = ["SCALES", "SPLITS", "NOISY_FILE", "CLEAN_FILE", "KEY", "generate", "load_split", "attributes"]
+__all__ = ["SCALES", "SPLITS", "NOISY_FILE", "CLEAN_FILE", "KEY", "DENOISED_FILE", "generate", "load_split", "write_images", "attributes"]

@@ -103,6 +103,16 @@ class RulesConfig:
 
 
 @dataclass
+class DistributedConfig:
+    """Multi-process (DDP) execution through torch's elastic launcher (sciml_mlflow.distributed)."""
+
+    enabled: Optional[bool] = None  # None: on when hardware.device_count > 1 or hardware.nodes > 1 (train mode)
+    backend: Optional[str] = None  # torch.distributed backend; None: nccl on CUDA, gloo on CPU
+    rdzv_endpoint: Optional[str] = None  # host:port of node 0 for multi-node runs; None: SLURM's first node
+    max_restarts: int = 0  # elastic restarts of the worker group after a failure
+
+
+@dataclass
 class TrackingConfig:
     """Where runs are recorded."""
 
@@ -126,6 +136,7 @@ class Config:
     run_name: Optional[str] = None  # MLflow run name; None = <benchmark>-<mode>-<hardware>
     tags: Dict[str, str] = field(default_factory=dict)  # extra tags to put on the run
     progress: bool = True  # rich progress bar per epoch
+    distributed: DistributedConfig = field(default_factory=DistributedConfig)  # DDP launch (docs/sweeps.md)
 
 
 def register_schemas() -> None:
@@ -150,5 +161,6 @@ __all__: List[str] = [
     "TelemetryConfig",
     "RulesConfig",
     "TrackingConfig",
+    "DistributedConfig",
     "register_schemas",
 ]

@@ -71,6 +71,19 @@ class PhaseRecorder(Protocol):
     def phase(self, name: str) -> contextlib.AbstractContextManager[None]: ...
 
 
+class TelemetryControl(Protocol):
+    """Coarse logging control from benchmark code (sciml_mlflow.telemetry.control implements it)."""
+
+    def pause(self) -> None: ...
+
+    def resume(self) -> None: ...
+
+    def monitor(self, region: str) -> contextlib.AbstractContextManager[None]: ...
+
+    def record_flops(self, per_sample: float, samples: Optional[float] = None,
+                     seconds: Optional[float] = None) -> None: ...
+
+
 class _SimplePhases:
     """Fallback phase timer that logs ``time/<phase>_s`` through the metric sink."""
 
@@ -97,6 +110,7 @@ class RunContext:
     - ``output_dir``: a private folder; anything written under ``output_dir/artifacts`` is logged.
     - ``model_dir``: train writes the trained model here; inference finds it here.
     - ``metrics``: science-metric logger (buffered; cheap enough to call every step).
+    - ``telemetry``: coarse control of system sampling (pause/resume/monitor) and FLOP declaration.
     """
 
     benchmark: str
@@ -115,6 +129,7 @@ class RunContext:
     target: Optional[Target] = None
     show_progress: bool = True
     phases: Optional[PhaseRecorder] = None
+    telemetry: Optional[TelemetryControl] = None  # pause()/resume()/monitor()/record_flops(); None: telemetry off
 
     @property
     def artifacts_dir(self) -> Path:
@@ -128,6 +143,13 @@ class RunContext:
         if self.phases is None:
             return contextlib.nullcontext()
         return self.phases.phase(name)
+
+    def monitor(self, region: str) -> contextlib.AbstractContextManager[None]:
+        """Sample system metrics inside the block (even with ``telemetry.autostart: false``) and time it
+        as a phase: ``with ctx.monitor("solver"): ...``."""
+        if self.telemetry is None:
+            return self.phase(region)
+        return self.telemetry.monitor(region)
 
     def progress(self, iterable: Iterable[T], total: Optional[int] = None, description: str = "") -> Iterator[T]:
         """Wrap an iterable in a rich progress bar (one per epoch), or pass it through when disabled."""

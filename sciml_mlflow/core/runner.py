@@ -18,7 +18,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 import yaml
 from omegaconf import DictConfig, OmegaConf
@@ -78,8 +78,11 @@ def _announce_mismatch(reason: str) -> None:
                 "hardware.mismatch=true; results are NOT representative of the configured profile.", reason)
 
 
-def run_benchmark(cfg: DictConfig, output_dir: Optional[Path] = None, overrides: Sequence[str] = ()) -> RunResult:
+def run_benchmark(cfg: DictConfig, output_dir: Optional[Path] = None, overrides: Sequence[str] = (),
+                  extra_tags: Optional[Mapping[str, str]] = None) -> RunResult:
     """Run ``cfg.benchmark`` in ``cfg.mode`` as one MLflow run and return its identity and status.
+
+    ``extra_tags`` come from the framework, not the user (sweep/study membership, ``mlflow.parentRunId``).
 
     Raises ConfigError-family errors before any run exists; errors raised *inside* the benchmark are
     recorded on the run (FAILED + traceback) and re-raised.
@@ -130,6 +133,7 @@ def run_benchmark(cfg: DictConfig, output_dir: Optional[Path] = None, overrides:
         **provenance.versions(),
         **{str(k): str(redact_value(str(k), v)) for k, v in cfg.tags.items()},
         **compliance.tags,
+        **dict(extra_tags or {}),
     }
     if mismatch:
         tags["hardware.mismatch_reason"] = mismatch
@@ -158,7 +162,7 @@ def run_benchmark(cfg: DictConfig, output_dir: Optional[Path] = None, overrides:
 
                 staged = stage_dataset(spec, cfg.benchmark.dataset.name, cfg.benchmark.dataset.scale,
                                        cfg.benchmark.dataset.root)
-            _record_dataset(client, run_id, staged)
+            _record_dataset(client, run_id, staged, cfg.mode)
             if model_source is not None:
                 model_source.download(model_dir)
             tgt = cfg.benchmark.target
@@ -170,6 +174,7 @@ def run_benchmark(cfg: DictConfig, output_dir: Optional[Path] = None, overrides:
                 options=OmegaConf.to_container(cfg.benchmark.options, resolve=True),  # type: ignore[arg-type]
                 target=Target(tgt.metric, float(tgt.value), tgt.mode) if tgt is not None else None,
                 show_progress=bool(cfg.progress), phases=phases,
+                telemetry=getattr(session, "control", None),
             )
             _seed_everything(int(cfg.seed))
             entry(ctx)
@@ -193,6 +198,7 @@ def run_benchmark(cfg: DictConfig, output_dir: Optional[Path] = None, overrides:
             log.error("final metric flush of run %s failed: %s", run_id, exc)
             if status == "FINISHED":
                 status, error = "FAILED", exc
+        rules.after_run(cfg, client, run_id, status)  # MLLOG log from the store's history; never raises
         mlflow.end_run(status=status)
     result = RunResult(run_id, exp_id, status, cfg.tracking.uri, metrics.latest_all, error)
     if error is not None:
@@ -226,13 +232,18 @@ def _redact_override(override: str) -> str:
     return f"{key}{sep}{redact_value(key, value)}" if sep else override
 
 
-def _record_dataset(client: Any, run_id: str, staged: Any) -> None:
-    tags = {"dataset.source": staged.source, "dataset.path": str(staged.path), **staged.tags}
+def _record_dataset(client: Any, run_id: str, staged: Any, context: str = "train") -> None:
+    from sciml_mlflow.tracking.redact import redact_uri
+
+    tags = {"dataset.source": redact_uri(str(staged.source)), "dataset.path": str(staged.path), **staged.tags}
     if staged.digest:
         tags["dataset.digest"] = staged.digest
     from mlflow.entities import RunTag
 
     client.log_batch(run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()], synchronous=True)
+    from sciml_mlflow.data.record import log_dataset_input  # MLflow dataset input: name, DVC digest, source
+
+    log_dataset_input(client, run_id, staged, context)
 
 
 def _log_traceback(client: Any, run_id: str, exc: BaseException) -> None:

@@ -173,6 +173,8 @@ def _stage_managed(project: DvcProject, name: str, scale: str, path: Path, versi
         log.info("dataset %s (%s): present and intact at %s (%d files, %.2f s)", name, scale, path, res.files, res.seconds)
         return _staged(name, scale, path, source, res, _tags(version, remote, project.git_revision()))
     if record:
+        if force and path.exists():  # DVC's state (inode, size, mtime) can vouch for corrupt files: remove them
+            shutil.rmtree(path)
         served = _fetch(project, record, only, force, show)
         if served is not None:
             remote, url = served
@@ -225,7 +227,7 @@ def _fetch(project: DvcProject, record: Record, only: Optional[str], force: bool
         return None
     if force:
         project.drop_cache(record)
-    attempts = transfer.fetch(project, record.path, remotes, show=show)
+    attempts = transfer.fetch(project, record.path, remotes, lambda: project.in_cache(record), show=show)
     ok = [a for a in attempts if a.ok]
     if ok:
         return ok[0].remote.name, ok[0].remote.url
@@ -248,7 +250,7 @@ def _stage_unmanaged(name: str, scale: str, path: Path, version: str, benchmark:
     meta = _read_meta(path)
     hint = f"repair it with `sciml-mlflow data pull {name} --scale {scale} --force` (regenerates it)"
     if path.exists() and not force and meta.get("digest"):
-        res = verify_tree(path, meta["digest"], _cache(path), repair_hint=hint)
+        res = verify_tree(path, meta["digest"], _cache(path), meta.get("listing"), repair_hint=hint)
         return _staged(name, scale, path, meta.get("source", "generated"), res,
                        _tags(version, meta.get("remote", "generated"), "none"))
     if not benchmark:
@@ -260,9 +262,10 @@ def _stage_unmanaged(name: str, scale: str, path: Path, version: str, benchmark:
     from sciml_mlflow.data.verify import dir_digest, file_md5, list_files
 
     cache = _cache(path)
-    digest = dir_digest({rel: file_md5(path / rel, cache, full=True)[0] for rel in list_files(path)})
+    listing = {rel: file_md5(path / rel, cache, full=True)[0] for rel in list_files(path)}
+    digest = dir_digest(listing)
     cache.save()
-    _write_meta(path, digest=digest, remote="generated", source="generated")
+    _write_meta(path, digest=digest, remote="generated", source="generated", listing=listing)
     res = verify_tree(path, digest, cache)
     return _staged(name, scale, path, "generated", res, _tags(version, "generated", "none"))
 

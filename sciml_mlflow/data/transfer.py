@@ -14,7 +14,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence
 
 from sciml_mlflow.data.project import DvcProject, Remote
 from sciml_mlflow.errors import DataError
@@ -65,18 +65,26 @@ def _reason(proc: subprocess.CompletedProcess) -> str:
     return (lines[-1] if lines else text.strip().splitlines()[-1] if text.strip() else f"exit {proc.returncode}")[:300]
 
 
-def fetch(project: DvcProject, target: str, remotes: List[Remote], show: bool = False) -> List[Attempt]:
-    """Try ``dvc fetch -r R target`` for each remote in order; stop at the first that delivers everything."""
+def fetch(project: DvcProject, target: str, remotes: List[Remote], complete: Callable[[], bool],
+          show: bool = False) -> List[Attempt]:
+    """Try ``dvc fetch -r R target`` for each remote in order; stop at the first that delivers everything.
+
+    ``complete()`` says whether the cache now holds every object: DVC exits 0 on some partial fetches
+    (e.g. a local remote folder that does not exist), so its exit code alone is not trusted.
+    """
     attempts: List[Attempt] = []
     for remote in remotes:
         t0 = time.perf_counter()
         proc = run_dvc(project, ["fetch", "-r", remote.name, target], show=show)
         dt = time.perf_counter() - t0
-        if proc.returncode == 0:
+        if proc.returncode == 0 and complete():
             log.info("dataset %s: served by remote %r (%s) in %.1f s", target, remote.name, remote.url, dt)
             attempts.append(Attempt(remote, True, dt))
             return attempts
-        reason = _reason(proc) if not show else f"exit {proc.returncode}"
+        if proc.returncode == 0:
+            reason = "objects missing on the remote"
+        else:
+            reason = _reason(proc) if not show else f"exit {proc.returncode}"
         log.warning("dataset %s: remote %r (%s) failed after %.1f s: %s; trying the next", target, remote.name,
                     remote.url, dt, reason)
         attempts.append(Attempt(remote, False, dt, reason))

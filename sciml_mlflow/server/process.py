@@ -150,8 +150,12 @@ def status(state_dir: Path) -> ServerStatus:
     )
 
 
-def start(settings: ServerSettings) -> ServerStatus:
-    """Start the server detached and wait until ``/health`` answers; raises TrackingError on failure."""
+def start(settings: ServerSettings, base_env: Optional[Dict[str, str]] = None) -> ServerStatus:
+    """Start the server detached and wait until ``/health`` answers; raises TrackingError on failure.
+
+    ``base_env`` (default: this process's environment) is what the server inherits: AWS_* credentials and
+    MLFLOW_S3_ENDPOINT_URL for its artifact store.
+    """
     from sciml_mlflow.server import auth
 
     state = auth.private_dir(settings.state_dir)
@@ -168,7 +172,7 @@ def start(settings: ServerSettings) -> ServerStatus:
         Path(settings.artifacts_destination).mkdir(parents=True, exist_ok=True)
         log.warning("no %s set: artifacts go to the local folder %s (fine for one machine; a group wants S3)",
                     ARTIFACTS_ENV, settings.artifacts_destination)
-    env = server_env(settings)
+    env = server_env(settings, base_env)
     ini = auth.prepare(settings, env) if settings.auth else None
     log_path = state / LOG_FILE
     with open(log_path, "ab") as log_fh:

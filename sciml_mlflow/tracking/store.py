@@ -6,14 +6,16 @@ unreachable server instead of MLflow's minutes of HTTP retries.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import time
 from pathlib import Path
 from typing import Optional
 from urllib.parse import urlsplit
 
 from sciml_mlflow.errors import TrackingError
-from sciml_mlflow.tracking.redact import strip_uri_credentials
+from sciml_mlflow.tracking.redact import redact_uri, strip_uri_credentials
 
 log = logging.getLogger(__name__)
 
@@ -35,16 +37,76 @@ def connect(uri: str) -> "object":
 
     if uri.startswith("sqlite:///"):
         Path(uri[len("sqlite:///"):]).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    if urlsplit(uri).scheme in ("http", "https"):
+        probe_server(uri)
     mlflow.set_tracking_uri(uri)
     client = MlflowClient(tracking_uri=uri)
     try:
-        client.search_experiments(max_results=1)
+        with _first_use_lock(uri):
+            client.search_experiments(max_results=1)  # creates and migrates a fresh SQLite schema
     except Exception as exc:
         shown = strip_uri_credentials(uri)
-        hint = ("start it with `sciml-mlflow server` or choose tracking=local"
-                if urlsplit(uri).scheme in ("http", "https") else "check the path and that the file is a valid MLflow store")
-        raise TrackingError(f"cannot reach the tracking store {shown}: {type(exc).__name__}: {str(exc)[:300]}; {hint}") from exc
+        text = redact_uri(str(exc))
+        if urlsplit(uri).scheme not in ("http", "https"):
+            hint = "check the path and that the file is a valid MLflow store"
+        elif any(s in text for s in ("401", "403", "Unauthorized", "PERMISSION_DENIED", "UNAUTHENTICATED")):
+            hint = ("the server refused our credentials: set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD "
+                    "in the environment (never in config)")
+        else:
+            hint = "start it with `sciml-mlflow server start` or choose tracking=local"
+        raise TrackingError(f"cannot use the tracking store {shown}: {type(exc).__name__}: {text[:300]}; {hint}") from exc
     return client
+
+
+#: A down server must fail a run in seconds, not after MLflow's minutes of HTTP retries.
+_PROBE_ATTEMPTS = 3
+_PROBE_TIMEOUT_S = 2.0
+_PROBE_PAUSE_S = 0.5
+
+
+def probe_server(uri: str, attempts: int = _PROBE_ATTEMPTS, timeout_s: float = _PROBE_TIMEOUT_S) -> None:
+    """Raise TrackingError unless something answers HTTP at ``uri`` (bounded: ~``attempts × timeout_s``).
+
+    Any HTTP answer counts (a proxy without ``/health`` is fine: MLflow's own call judges it); only a refused,
+    unroutable or silent address fails here.
+    """
+    import urllib.error
+    import urllib.request
+
+    shown = strip_uri_credentials(uri)
+    url = shown.rstrip("/") + "/health"
+    last: Exception = TrackingError("no attempt made")
+    for attempt in range(attempts):
+        try:
+            with urllib.request.urlopen(url, timeout=timeout_s):  # noqa: S310 - http(s) checked by the caller
+                return
+        except urllib.error.HTTPError:
+            return  # it answered
+        except (urllib.error.URLError, OSError) as exc:
+            last = exc
+            if attempt + 1 < attempts:
+                time.sleep(_PROBE_PAUSE_S)
+    reason = getattr(last, "reason", last)
+    raise TrackingError(
+        f"no tracking server answers at {shown} ({attempts} attempts, {timeout_s:.0f} s timeout each: {reason}); "
+        "start it with `sciml-mlflow server start`, point SCIML_TRACKING_URI at the running one, "
+        "or choose tracking=local"
+    )
+
+
+def _first_use_lock(uri: str) -> "contextlib.AbstractContextManager[object]":
+    """Serialise the first use of a SQLite store across processes (parallel sweep jobs).
+
+    Several processes opening a *fresh* SQLite store at once race on MLflow's schema migrations and can
+    leave it permanently broken; once initialised, SQLite's busy timeout serialises writers.  The lock is
+    a sibling ``<db>.lock`` file (filelock: POSIX and Windows); other stores need none.
+    """
+    if not uri.startswith("sqlite:///"):
+        return contextlib.nullcontext()
+    from filelock import FileLock
+
+    db = Path(uri[len("sqlite:///"):]).expanduser()
+    return FileLock(str(db) + ".lock", timeout=300)
 
 
 def ensure_experiment(client: "object", name: str, artifact_root: Optional[str]) -> str:

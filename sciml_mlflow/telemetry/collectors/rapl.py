@@ -28,8 +28,8 @@ class RAPLCollector:
     node_wide = True
     measures_energy = True
 
-    def __init__(self, root: str = DEFAULT_ROOT) -> None:
-        self._root = Path(root)
+    def __init__(self, root: Optional[str] = None) -> None:
+        self._root = Path(root or DEFAULT_ROOT)
         self._zones: List[Tuple[str, Path, WrappingCounter]] = []
         self._last: Dict[str, Tuple[float, int]] = {}
 

@@ -1,0 +1,156 @@
+"""The SLSTR cloud dataset: a generator writing the real SciMLBench layout, and its reader.
+
+Layout (identical to ``s3://sciml-datasets/`` ``slstr_cloud_ds1``): scene files ``S3A*.hdf`` (HDF5)
+anywhere under the dataset root (the real data keeps them in ``one-day/``; the generator does the
+same), each holding
+
+- ``refs``  (1200, 1500, 6) float32: reflectances of channels S1..S6,
+- ``bts``   (1200, 1500, 3) float32: brightness temperatures of S7..S9 in kelvin,
+- ``bayes`` (1200, 1500, 1) uint8:   the Bayesian cloud flags; any value > 0 is cloud.
+
+Reading follows the original: each modality z-scored over the whole scene (one mean and std for all
+reflectances, one for all temperatures), concatenated to 9 channels.  The train/test split is by
+*file*, seeded by a fixed constant so every run and every hardware sees the same split.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+import h5py
+import numpy as np
+
+from . import physics
+from .physics import HEIGHT, N_BTS, N_REFS, WIDTH
+
+log = logging.getLogger(__name__)
+
+SCENE_DIR = "one-day"
+PATTERN = "S3A*.hdf"
+N_CHANNELS = N_REFS + N_BTS
+SPLIT_SEED = 42  # the file split is part of the benchmark definition, not of a run's seed
+# Scene counts.  Every scale keeps the real 1200 x 1500 scene so the reader is always exercised;
+# `full` is the size of slstr_cloud_ds1 (about 1,000 day-time scenes, 180 GB): generating it is
+# possible but slow - fetch the real data instead.
+SCALES: Dict[str, int] = {"tiny": 4, "small": 12, "full": 1000}
+
+
+@dataclass(frozen=True)
+class SceneData:
+    """One scene as read from its file: raw arrays for the baseline, normalised image for the model."""
+
+    path: Path
+    refs: np.ndarray  # (H, W, 6) float32, raw
+    bts: np.ndarray  # (H, W, 3) float32, raw (K)
+    mask: np.ndarray  # (H, W) bool, bayes > 0
+
+    def image(self) -> np.ndarray:
+        """(9, H, W) float32: per-modality z-scored reflectances then temperatures (the model input)."""
+        return normalise(self.refs, self.bts)
+
+
+def normalise(refs: np.ndarray, bts: np.ndarray) -> np.ndarray:
+    """Per-modality z-scoring as in SciMLBench: one mean/std per modality over the whole scene."""
+    out = np.empty((N_CHANNELS,) + refs.shape[:2], dtype=np.float32)
+    for lo, arr in ((0, refs), (N_REFS, bts)):
+        mean, std = float(arr.mean(dtype=np.float64)), float(arr.std(dtype=np.float64))
+        out[lo : lo + arr.shape[-1]] = np.moveaxis((arr - np.float32(mean)) / np.float32(std or 1.0), -1, 0)
+    return out
+
+
+def scene_files(root: Path) -> List[Path]:
+    """All ``S3A*.hdf`` files under ``root`` (any depth), sorted so the split never depends on the filesystem."""
+    files = sorted(Path(root).glob(f"**/{PATTERN}"))
+    if not files:
+        from sciml_mlflow.errors import DataError
+
+        raise DataError(
+            f"slstr_cloud: no {PATTERN} scene files under {root}; expected the slstr_cloud_ds1 layout "
+            f"(e.g. {root}/{SCENE_DIR}/S3A_....hdf). Generate data (scale tiny/small) or fetch the real set."
+        )
+    return files
+
+
+def split_files(files: List[Path], train_fraction: float) -> Tuple[List[Path], List[Path]]:
+    """File-level train/test split (fixed seed); at least one file on each side when there are two or more."""
+    if not 0.0 < train_fraction < 1.0:
+        raise ValueError(f"slstr_cloud: options.train_fraction must be in (0, 1), got {train_fraction}")
+    order = np.random.default_rng(SPLIT_SEED).permutation(len(files))
+    n_train = int(round(train_fraction * len(files)))
+    n_train = min(max(n_train, 1), len(files) - 1) if len(files) > 1 else len(files)
+    train = sorted(files[i] for i in order[:n_train])
+    test = sorted(files[i] for i in order[n_train:])
+    return train, test
+
+
+def read_scene(path: Path) -> SceneData:
+    """Read one scene file; a missing key or wrong shape names the file and what was expected."""
+    try:
+        with h5py.File(path, "r") as fh:
+            refs, bts, bayes = fh["refs"][...], fh["bts"][...], fh["bayes"][...]
+    except (OSError, KeyError) as exc:
+        from sciml_mlflow.errors import DataError
+
+        raise DataError(f"slstr_cloud: cannot read {path}: {exc}; expected HDF5 with refs, bts and bayes") from exc
+    if refs.ndim != 3 or bts.ndim != 3 or refs.shape[:2] != bts.shape[:2] or refs.shape[-1] != N_REFS \
+            or bts.shape[-1] != N_BTS:  # fmt: skip
+        from sciml_mlflow.errors import DataError
+
+        raise DataError(f"slstr_cloud: {path}: refs {refs.shape} / bts {bts.shape}; expected (H, W, 6) and (H, W, 3)")
+    mask = bayes.reshape(refs.shape[:2]) > 0
+    return SceneData(path, refs.astype(np.float32, copy=False), bts.astype(np.float32, copy=False), mask)
+
+
+def _scene_name(index: int) -> str:
+    """A name in the real products' pattern (S3A_SL_1_RBT____<start>_<stop>_...), one minute apart."""
+    minute = index % (24 * 60)
+    day = 1 + index // (24 * 60)
+    start = f"202001{day:02d}T{minute // 60:02d}{minute % 60:02d}00"
+    stop = f"202001{day:02d}T{minute // 60:02d}{minute % 60:02d}59"
+    return f"S3A_SL_1_RBT____{start}_{stop}_SIM_{index:04d}.hdf"
+
+
+def _write_scene(args: Tuple[Path, int, int]) -> Path:
+    path, index, seed = args
+    scene = physics.simulate(np.random.default_rng(np.random.SeedSequence([seed, index])))
+    tmp = path.with_name(f".{path.name}.tmp")
+    with h5py.File(tmp, "w") as fh:
+        fh.create_dataset("refs", data=scene.refs, chunks=(200, WIDTH, N_REFS))
+        fh.create_dataset("bts", data=scene.bts, chunks=(200, WIDTH, N_BTS))
+        fh.create_dataset("bayes", data=scene.bayes, compression="gzip", compression_opts=1)
+        fh.attrs["generator"] = "sciml_mlflow slstr_cloud physics.simulate"
+        fh.attrs["seed"] = seed
+    os.replace(tmp, path)
+    return path
+
+
+def generate(root: Path, scale: str, seed: int = 0, workers: Optional[int] = None) -> List[Path]:
+    """Write ``SCALES[scale]`` simulated scenes under ``root/one-day/`` (each file atomically: temp then rename).
+
+    Scenes are independent, so they are simulated in parallel processes (one per CPU by default;
+    numpy's element-wise work holds the GIL, so threads would not help).  Returns the written paths.
+    """
+    if scale not in SCALES:
+        raise ValueError(f"slstr_cloud: unknown scale {scale!r}; expected one of {', '.join(SCALES)}")
+    out = Path(root) / SCENE_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    jobs = [(out / _scene_name(i), i, seed) for i in range(SCALES[scale])]
+    n_workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+    log.info("slstr_cloud: simulating %d scenes (%s) into %s with %d workers", len(jobs), scale, out, n_workers)
+    if n_workers == 1:
+        return [_write_scene(j) for j in jobs]
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return [_write_scene(j) for j in jobs]
+    # fork: the children inherit this benchmark package, which is loaded by file path and not importable by name
+    with ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(pool.map(_write_scene, jobs))
+
+
+__all__ = ["SCALES", "SCENE_DIR", "N_CHANNELS", "SceneData", "generate", "normalise", "read_scene",
+           "scene_files", "split_files", "HEIGHT", "WIDTH"]  # fmt: skip

@@ -1,0 +1,103 @@
+"""The Hydra callback that groups a multirun's jobs under one parent MLflow run.
+
+Configured in ``conf/config.yaml`` (``hydra.callbacks.sweep``).  Hook by hook:
+
+- ``on_multirun_start`` (launching process): initialise the store once, open the parent run;
+- ``on_job_start`` (job process, whichever launcher): record which job this is, drop ``MLFLOW_RUN_ID``;
+- ``on_job_end`` (job process): write the job's record (status, error, target metric);
+- ``on_multirun_end`` (launching process): close the parent FINISHED/FAILED with the summary table.
+  Hydra skips it when a job failed under the basic sweeper; the CLI's ``finally`` then calls
+  ``parent.close_open_sweeps()``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any, Optional
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig, OmegaConf
+
+from sciml_mlflow.sweep import job as sweep_job
+
+log = logging.getLogger(__name__)
+
+
+def _sweeps_benchmark(overrides: Any) -> bool:
+    """True when the command line sweeps over ``benchmark`` (its jobs then land in several experiments)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parsed = OverridesParser.create().parse_overrides([str(o) for o in overrides])
+    return any(o.key_or_group == "benchmark" and o.is_sweep_override() for o in parsed)
+
+
+class SweepCallback(Callback):
+    """Parent run, job tags, job records and the summary of a Hydra multirun."""
+
+    def __init__(self, experiment: Optional[str] = None) -> None:
+        self.experiment = experiment  # parent's experiment; None: the benchmark's, or "sweeps" across benchmarks
+        self.sweep_id: Optional[str] = None
+        self.parent_run_id: Optional[str] = None
+        self.records_dir: Optional[str] = None
+        self._sweep: Any = None
+
+    # -- launching process ---------------------------------------------------------------------
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        from sciml_mlflow.sweep.parent import SweepRun
+
+        overrides = list(OmegaConf.select(config, "hydra.overrides.task", default=[]) or [])
+        prefix = config.tracking.experiment_prefix
+        name = self.experiment or ("sweeps" if _sweeps_benchmark(overrides) else config.benchmark.name)
+        name = f"{prefix}/{name}" if prefix else name
+        sweep_dir = Path(str(config.hydra.sweep.dir))
+        self._sweep = SweepRun.open(config.tracking.uri, name, config.tracking.artifact_root,
+                                    sweep_dir / ".sweep", overrides, run_name=f"sweep-{config.benchmark.name}")
+        self.sweep_id, self.parent_run_id = self._sweep.sweep_id, self._sweep.run_id
+        self.records_dir = str(self._sweep.records_dir)
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        if self._sweep is not None:
+            self._sweep.close()
+
+    # -- job process ---------------------------------------------------------------------------
+    def on_job_start(self, config: DictConfig, **kwargs: Any) -> None:
+        from hydra.types import RunMode
+
+        if config.hydra.mode != RunMode.MULTIRUN:
+            return
+        # A resumed MLFLOW_RUN_ID would swallow every job into one run (it wins over parent_run_id).
+        os.environ.pop("MLFLOW_RUN_ID", None)
+        job = sweep_job.job_from(self.sweep_id, self.parent_run_id, int(config.hydra.job.num),
+                                 list(config.hydra.overrides.task))
+        if job is None:
+            log.warning("multirun job %s started without a sweep parent (callback state and %s both missing); "
+                        "its run is not grouped", config.hydra.job.num, sweep_job.ENV_SWEEP_ID)
+        sweep_job.set_current_job(job)
+
+    def on_job_end(self, config: DictConfig, job_return: Any, **kwargs: Any) -> None:
+        from hydra.core.utils import JobStatus
+
+        from sciml_mlflow.sweep.summary import write_record
+
+        job = sweep_job.current_job()
+        sweep_job.set_current_job(None)
+        records = self.records_dir or os.environ.get(sweep_job.ENV_RECORDS_DIR)
+        if job is None or not records:
+            return
+        ok = job_return.status == JobStatus.COMPLETED
+        value = job_return._return_value  # the exception on failure (return_value would re-raise it)
+        record = {"num": job.num, "overrides": " ".join(job.overrides),
+                  "status": "COMPLETED" if ok else "FAILED",
+                  "error": None if ok else f"{type(value).__name__}: {value}"[:500]}
+        if ok and value is not None:
+            record.update(run_id=getattr(value, "run_id", None), experiment_id=getattr(value, "experiment_id", None))
+            target = OmegaConf.select(config, "benchmark.target.metric", default=None)
+            metrics = getattr(value, "metrics", {}) or {}
+            if target and target in metrics:
+                record["metric"] = f"{target}={metrics[target]:.4g}"
+        try:
+            write_record(Path(records), job.num, record)
+        except OSError as exc:
+            log.error("could not write the record of sweep job %s to %s: %s", job.num, records, exc)

@@ -1,0 +1,172 @@
+"""One run's telemetry, from data staging to the last metric: the context manager the runner enters.
+
+On entry it records the hardware identity, starts the collectors and the sampler, and watches the
+target metric; on exit (also when the benchmark failed) it takes the final sample and logs the run's
+totals: ``time_to_solution_s``, ``time/unattributed_s``, energy, achieved FLOP/s.  Nothing in ``__exit__``
+raises: telemetry must never turn a finished run into a failed one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Dict, Mapping, Optional
+
+from sciml_mlflow.telemetry import collector as collectors_mod
+from sciml_mlflow.telemetry.control import TelemetryControl
+from sciml_mlflow.telemetry.phases import PhaseRecorder
+from sciml_mlflow.telemetry.rank import ProcessIdentity, process_identity
+from sciml_mlflow.telemetry.sampler import Sampler
+from sciml_mlflow.telemetry.sink import MetricSink
+from sciml_mlflow.telemetry.target import TargetWatcher
+
+log = logging.getLogger(__name__)
+
+NOT_MEASURED = "not measured"
+
+
+class TelemetrySession(contextlib.AbstractContextManager):
+    """Owns the sampler, the phase recorder and the target watcher of one run."""
+
+    def __init__(self, cfg: Any, client: Any, run_id: str, metrics: Any, profile: Any, machine: Any,
+                 collector_options: Optional[Mapping[str, Mapping[str, object]]] = None,
+                 identity: Optional[ProcessIdentity] = None) -> None:
+        self._cfg, self._client, self._run_id = cfg, client, run_id
+        self._metrics, self._profile, self._machine = metrics, profile, machine
+        self._options: Dict[str, Dict[str, object]] = {k: dict(v) for k, v in (collector_options or {}).items()}
+        self.identity = identity or process_identity()
+        tcfg = cfg.hardware.telemetry
+        self._enabled = bool(tcfg.enabled)
+        self._interval = float(tcfg.interval_s)
+        self._names = list(tcfg.collectors)
+        self._autostart = bool(tcfg.autostart)
+        self.sampler: Optional[Sampler] = None
+        self.phases = PhaseRecorder(metrics, self._energy)
+        self.control = TelemetryControl(None, self.phases)
+        self.watcher: Optional[TargetWatcher] = None
+        self._t0 = time.perf_counter()
+
+    def _energy(self) -> Optional[float]:
+        return self.sampler.energy_now() if self.sampler is not None else None
+
+    # -- entry ---------------------------------------------------------------------------------
+    def __enter__(self) -> "TelemetrySession":
+        self._t0 = time.perf_counter()
+        tags = {"telemetry.enabled": str(self._enabled).lower(), **self.identity.tags()}
+        self._record_hardware()
+        if self._enabled:
+            names = self._names
+            if self.identity.distributed and self.identity.local_rank != 0:
+                names = [n for n in names if not _node_wide(n)]  # local rank 0 measures the node once
+            if self.identity.distributed:
+                self._options.setdefault("gpu", {}).setdefault("local_index", self.identity.local_rank)
+            built = collectors_mod.build(names, self._options)
+            sink = MetricSink(self._metrics, self.identity.metric_prefix)
+            self.sampler = Sampler(built, sink, self._interval)
+            self.control = TelemetryControl(self.sampler, self.phases)
+            self.sampler.start(active=self._autostart)
+            tags["telemetry.interval_s"] = str(self._interval)
+            tags["telemetry.collectors"] = ",".join(c.name for c in built) or "none"
+            for c in built:
+                tags.update(c.tags())
+        tags["telemetry.energy"] = "measured" if self.sampler is not None and self.sampler.energy_measured \
+            else NOT_MEASURED
+        self._set_tags(tags)
+        target = getattr(self._cfg.benchmark, "target", None)
+        if target is not None:
+            from sciml_mlflow.core.context import Target
+
+            self.watcher = TargetWatcher(Target(target.metric, float(target.value), target.mode), self._metrics,
+                                         self._t0, self._energy)
+            if hasattr(self._metrics, "add_listener"):
+                self._metrics.add_listener(target.metric, self.watcher)
+        return self
+
+    def _record_hardware(self) -> None:
+        """Fingerprint tags + hardware/fingerprint.json, and hardware/profile_check.json."""
+        from sciml_mlflow.hardware import fingerprint as fpm
+        from sciml_mlflow.hardware.detect import compare
+
+        try:
+            fp = fpm.fingerprint(self._machine)
+            hw = self._cfg.hardware
+            reason = compare(hw.name, hw.accelerator, hw.match, hw.device_count, self._machine,
+                             self._profile.detected)
+            self._set_tags(fpm.fingerprint_tags(fp))
+            with tempfile.TemporaryDirectory() as tmp:
+                (Path(tmp) / "fingerprint.json").write_text(fpm.as_json(fp))
+                (Path(tmp) / "profile_check.json").write_text(
+                    fpm.as_json(fpm.mismatch_explanation(self._profile, self._machine, reason)))
+                self._client.log_artifacts(self._run_id, tmp, "hardware")
+        except Exception as exc:  # identity is valuable but must not stop a run
+            log.warning("could not record the hardware fingerprint on run %s: %s", self._run_id, exc)
+
+    def _set_tags(self, tags: Mapping[str, str]) -> None:
+        from mlflow.entities import RunTag
+
+        self._client.log_batch(self._run_id, tags=[RunTag(k, str(v)[:5000]) for k, v in tags.items()],
+                               synchronous=True)
+
+    # -- exit ----------------------------------------------------------------------------------
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self._finish()
+        except Exception as err:  # never mask the benchmark's own error or fail a good run
+            log.error("telemetry: finishing run %s failed: %s", self._run_id, err)
+        return None
+
+    def _finish(self) -> None:
+        if self.watcher is not None and hasattr(self._metrics, "remove_listener"):
+            self._metrics.remove_listener(self.watcher.target.metric, self.watcher)
+        total_j = self._energy()
+        if self.sampler is not None:
+            self.sampler.stop()  # final sample: the last window is logged
+        total_s = time.perf_counter() - self._t0
+        values: Dict[str, float] = {
+            "time_to_solution_s": total_s,
+            "time/unattributed_s": max(0.0, total_s - self.phases.top_level_s),
+        }
+        if total_j is not None:
+            values["energy_to_solution_joules"] = total_j
+            values["energy/unattributed_joules"] = max(0.0, total_j - self.phases.top_level_j)
+        values.update(self._flops(total_s))
+        tags = {"target.reached": "none" if self.watcher is None else str(self.watcher.reached_at_s is not None).lower()}
+        if self.sampler is not None:
+            values["telemetry/sampler_cpu_seconds"] = self.sampler.cpu_seconds
+        self._metrics.log_dict(values)
+        self._set_tags(tags)
+
+    def _flops(self, total_s: float) -> Dict[str, float]:
+        ctl = self.control
+        if ctl.flops_per_sample is None:
+            return {}
+        if ctl.flops_samples is not None and ctl.flops_seconds:
+            rate = ctl.flops_samples / ctl.flops_seconds
+        else:
+            latest = getattr(self._metrics, "latest", lambda _n: None)
+            rate = latest("train_throughput_samples_per_s")
+            if rate is None:
+                seen, train_s = latest("samples_seen"), self.phases.durations.get("training")
+                rate = seen / train_s if seen and train_s else None
+        if not rate:
+            log.info("telemetry: FLOPs declared but no throughput known (log samples_seen or "
+                     "train_throughput_samples_per_s): achieved FLOP/s not logged")
+            return {"model_flops_per_sample": ctl.flops_per_sample}
+        achieved = ctl.flops_per_sample * rate
+        out = {"model_flops_per_sample": ctl.flops_per_sample, "achieved_flops_per_s": achieved}
+        peak = dict(self._profile.peak_flops).get(self._profile.precision)
+        if peak:
+            out["flops_utilization_percentage"] = 100.0 * achieved / (peak * max(1, self._profile.device_count))
+        return out
+
+
+def _node_wide(name: str) -> bool:
+    import importlib
+
+    try:
+        return bool(importlib.import_module(f"sciml_mlflow.telemetry.collectors.{name}").COLLECTOR.node_wide)
+    except (ImportError, AttributeError):
+        return False
