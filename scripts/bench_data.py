@@ -85,7 +85,7 @@ def main() -> int:
             t_fw = time.perf_counter() - t0
             assert pulled.digest == staged.digest and pulled.tags["dataset.remote"] == "mirror_a"
             mb = staged.bytes / 1e6
-            print(f"pull {mb:.0f} MB: framework (dvc fetch + checkout + full md5 verify) {t_fw:.2f} s = "
+            print(f"pull {mb:.0f} MB: framework (dvc pull, verify=true, + stat cache seed) {t_fw:.2f} s = "
                   f"{mb / t_fw:.0f} MB/s; boto3 download_file {t_boto:.2f} s = {mb / t_boto:.0f} MB/s; "
                   f"ratio {t_boto / t_fw:.2f}x (target >= 0.8x)")
 

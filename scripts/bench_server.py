@@ -56,7 +56,7 @@ def main() -> int:
     ap.add_argument("--calls", type=int, default=200, help="log_metric calls per store (median reported)")
     ap.add_argument("--workers-check", action="store_true", help="also time a server with 2 uvicorn workers")
     ap.add_argument("--rss", action="store_true", help="also measure server memory with the job runner on/off")
-    ap.add_argument("--settle", type=float, default=10.0, help="seconds to let a server settle before RSS")
+    ap.add_argument("--settle", type=float, default=20.0, help="seconds to let a server settle before RSS")
     args = ap.parse_args()
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     import logging
@@ -82,18 +82,22 @@ def main() -> int:
             finally:
                 process.stop(settings.state_dir)
         if args.rss:
-            for label, jobs in (("job runner off (ours)", False), ("job runner on (MLflow default)", True)):
-                settings, st = _server(pg.create_database(f"rss_{int(jobs)}"), tmp / f"rss{int(jobs)}",
-                                       job_execution=jobs)
+            rss_configs = (("1 worker, job runner off (ours)", "rss_ours", {}),
+                           ("1 worker, job runner on", "rss_jobs", {"job_execution": True}),
+                           ("MLflow defaults: 4 workers + job runner", "rss_default",
+                            {"job_execution": True, "workers": 4}))
+            for label, name, kw in rss_configs:
+                settings, st = _server(pg.create_database(name), tmp / name, **kw)
                 try:
                     time.sleep(args.settle)
                     rss = process.status(settings.state_dir).rss_bytes
                     results[label] = rss
-                    print(f"RSS, {label:30s}: {rss / 2**20:8.0f} MB (server + child processes)")
+                    print(f"RSS, {label:40s}: {rss / 2**20:8.0f} MB (server + child processes)")
                 finally:
                     process.stop(settings.state_dir)
-            on, off = results["job runner on (MLflow default)"], results["job runner off (ours)"]
-            print(f"RSS ratio default/ours: x{on / off:.1f}")
+            ours = results[rss_configs[0][0]]
+            for label, _, _ in rss_configs[1:]:
+                print(f"RSS ratio {label} / ours: x{results[label] / ours:.1f}")
     return 0
 
 

@@ -112,11 +112,36 @@ def bench_logging(uri: str, steps: int, plain_steps: int) -> dict:
     return out
 
 
+def _report_sampler(runs: list, args: argparse.Namespace) -> None:
+    med = {k: statistics.median(r[k] for r in runs) for k in ("baseline", "ours", "mlflow")}
+    ours, mlf = med["ours"] - med["baseline"], med["mlflow"] - med["baseline"]
+    print(f"Sampler at 1 Hz, {args.seconds:.0f} s runs x{args.repeat} (CPU time per second of run, % of one core):")
+    print(f"  baseline (no monitor)   {100 * med['baseline']:.3f} %")
+    print(f"  ours                    {100 * ours:.3f} %  (+baseline; {runs[-1]['ours_samples']} samples; "
+          f"collectors {runs[-1]['ours_collectors']}; sampling thread alone "
+          f"{100 * statistics.median(r['ours_thread'] for r in runs):.3f} %, the rest is batched store writes)")
+    print(f"  mlflow built-in         {100 * mlf:.3f} %  (+baseline; {runs[-1]['mlflow_samples']} samples)")
+    print(f"  ratio mlflow/ours       {mlf / ours if ours > 0 else float('inf'):.1f}x   target: ours < 0.5 %")
+
+
+def _report_logging(lg: dict, args: argparse.Namespace) -> None:
+    print(f"Per-step logging, {args.steps} steps x 3 metrics, SQLite store:")
+    print(f"  ctx.metrics.log x3      {lg['buffered_us_per_step']:.2f} us/step "
+          f"(final flush {lg['buffered_final_flush_s']:.2f} s, {lg['buffered_rows']} rows of train_loss stored)")
+    print(f"  ctx.metrics.log_dict    {lg['buffered_dict_us_per_step']:.2f} us/step")
+    print(f"  mlflow.log_metric x3    {lg['plain_us_per_step']:.0f} us/step (timed on {args.plain_steps} steps)")
+    print(f"  background writer       {3 * args.steps / lg['buffered_final_flush_s']:.0f} rows/s into SQLite "
+          f"(log_batch, off the training thread; {lg['buffered_final_flush_s']:.1f} s for all {3 * args.steps})")
+    print(f"  ratio plain/buffered    {lg['plain_us_per_step'] / lg['buffered_us_per_step']:.0f}x   "
+          f"target: buffered < 20 us/step")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=30.0, help="length of each sampler run")
     ap.add_argument("--steps", type=int, default=10_000)
     ap.add_argument("--plain-steps", type=int, default=300, help="steps timed for plain mlflow.log_metric")
+    ap.add_argument("--skip-sampler", action="store_true", help="only the per-step logging comparison")
     ap.add_argument("--repeat", type=int, default=1, help="repeat the sampler comparison, report the median")
     args = ap.parse_args()
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
@@ -125,26 +150,9 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     with tempfile.TemporaryDirectory() as tmp:
         uri = _store(Path(tmp))
-        runs = [bench_sampler(uri, args.seconds) for _ in range(args.repeat)]
-        med = {k: statistics.median(r[k] for r in runs) for k in ("baseline", "ours", "mlflow")}
-        ours, mlf = med["ours"] - med["baseline"], med["mlflow"] - med["baseline"]
-        print(f"Sampler at 1 Hz, {args.seconds:.0f} s runs x{args.repeat} (CPU time per second of run, % of one core):")
-        print(f"  baseline (no monitor)   {100 * med['baseline']:.3f} %")
-        print(f"  ours                    {100 * ours:.3f} %  (+baseline; {runs[-1]['ours_samples']} samples; "
-              f"collectors {runs[-1]['ours_collectors']}; sampling thread alone "
-              f"{100 * statistics.median(r['ours_thread'] for r in runs):.3f} %, the rest is batched store writes)")
-        print(f"  mlflow built-in         {100 * mlf:.3f} %  (+baseline; {runs[-1]['mlflow_samples']} samples)")
-        print(f"  ratio mlflow/ours       {mlf / ours if ours > 0 else float('inf'):.1f}x   target: ours < 0.5 %")
-        lg = bench_logging(uri, args.steps, args.plain_steps)
-        print(f"Per-step logging, {args.steps} steps x 3 metrics, SQLite store:")
-        print(f"  ctx.metrics.log x3      {lg['buffered_us_per_step']:.2f} us/step "
-              f"(final flush {lg['buffered_final_flush_s']:.2f} s, {lg['buffered_rows']} rows of train_loss stored)")
-        print(f"  ctx.metrics.log_dict    {lg['buffered_dict_us_per_step']:.2f} us/step")
-        print(f"  mlflow.log_metric x3    {lg['plain_us_per_step']:.0f} us/step (timed on {args.plain_steps} steps)")
-        print(f"  background writer       {1e6 * lg['buffered_final_flush_s'] / args.steps:.0f} us/step of "
-              f"writer-thread CPU (SQLite log_batch), off the training thread")
-        print(f"  ratio plain/buffered    {lg['plain_us_per_step'] / lg['buffered_us_per_step']:.0f}x   "
-              f"target: buffered < 20 us/step")
+        if not args.skip_sampler:
+            _report_sampler([bench_sampler(uri, args.seconds) for _ in range(args.repeat)], args)
+        _report_logging(bench_logging(uri, args.steps, args.plain_steps), args)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,13 @@ fi
 
 if [ "$what" = "test" ]; then
   python -m pip install -q -e ".[test]"
-  [ -f scripts/ci_services.sh ] && bash scripts/ci_services.sh
+  # Services the tests start for real: PostgreSQL server binaries and Debian's Chromium (headless browser tests).
+  bash scripts/ci_services.sh
+  if [ ! -x /usr/bin/chromium ]; then
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  fi
 else
   python -m pip install -q -e .
 fi

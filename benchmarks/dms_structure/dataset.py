@@ -39,7 +39,7 @@ SPLITS = ("train", "test")
 # its mounting better.  `full` mirrors the real data (8,060 patterns), which has no multi-label file.
 SCALES: Dict[str, Dict[str, Any]] = {
     "tiny": {"train": 96, "test": 48, "multilabel_train": 48, "multilabel_test": 24, "beta_deg": (0.6, 1.6), "jitter_deg": 0.25},
-    "small": {"train": 800, "test": 200, "multilabel_train": 480, "multilabel_test": 120, "beta_deg": (0.2, 0.8), "jitter_deg": 0.4},
+    "small": {"train": 800, "test": 200, "multilabel_train": 320, "multilabel_test": 80, "beta_deg": (0.2, 0.8), "jitter_deg": 0.4},
     "full": {"train": 6448, "test": 1612, "multilabel_train": 0, "multilabel_test": 0, "beta_deg": (0.2, 0.8), "jitter_deg": 0.4},
 }
 FLUX_RANGE = (15.0, 60.0)  # photons per unit intensity: exposure varies from pattern to pattern

@@ -38,7 +38,7 @@ SPLIT_SEED = 42  # the file split is part of the benchmark definition, not of a 
 # Scene counts.  Every scale keeps the real 1200 x 1500 scene so the reader is always exercised;
 # `full` is the size of slstr_cloud_ds1 (about 1,000 day-time scenes, 180 GB): generating it is
 # possible but slow - fetch the real data instead.
-SCALES: Dict[str, int] = {"tiny": 4, "small": 12, "full": 1000}
+SCALES: Dict[str, int] = {"tiny": 4, "small": 15, "full": 1000}
 
 
 @dataclass(frozen=True)

@@ -130,7 +130,7 @@ def simulate(rng: np.random.Generator, shape: Tuple[int, int] = (HEIGHT, WIDTH))
         sy, sx = rng.uniform(0.25, 0.6), rng.uniform(0.15, 0.35)
         peak = rng.uniform(0.15, 0.45)
         waves = np.clip(1.0 + 0.35 * fractal_noise(shape, 2.2, rng, outer_px=40.0), 0.2, None)
-        glint = (peak * np.exp(-0.5 * (((yy - cy) / sy) ** 2 + ((xx - cx) / sx) ** 2)) * waves * ~land).astype(np.float32)
+        glint = (peak * np.exp(-0.5 * (((yy - cy) / sy) ** 2 + ((xx - cx) / sx) ** 2)) * waves * (~land).astype(np.float32)).astype(np.float32, copy=False)
     surf = surf + glint[..., None] * GLINT_SHAPE
 
     # --- clouds -------------------------------------------------------------------------------
@@ -159,7 +159,7 @@ def simulate(rng: np.random.Generator, shape: Tuple[int, int] = (HEIGHT, WIDTH))
     split = humidity * (1.0 - e_low) * (1.0 - e_ci) + 5.0 * e_ci * (1.0 - e_ci) + 0.3 * e_low
     bt12 = bt11 - split
     # 3.7 um by day: emission plus reflected sunlight, large for water cloud and glint, small for ice/snow
-    bt37 = bt11 + 4.0 * ~snow + 14.0 * e_low * (1.0 - e_ci) + 60.0 * glint + 1.0 * e_ci
+    bt37 = bt11 + np.where(snow, np.float32(0.0), np.float32(4.0)) + 14.0 * e_low * (1.0 - e_ci) + 60.0 * glint + e_ci
     bts = np.stack([bt37, bt11, bt12], axis=-1)
 
     refs += rng.standard_normal(refs.shape, dtype=np.float32) * np.float32(0.003)  # sensor noise

@@ -177,16 +177,18 @@ def _stage_managed(project: DvcProject, name: str, scale: str, path: Path, versi
             shutil.rmtree(path)
         served = _fetch(project, record, only, force, show)
         if served is not None:
-            remote, url = served
-            transfer.checkout(project, out, force=True)
-            res = _verify_after_fetch(project, record, path, hint)
+            remote, url, fresh = served
+            if not fresh or not path.exists():
+                transfer.checkout(project, out, force=True)
+            res = _verify_after_fetch(project, record, path, hint, trust_dvc=fresh)
             if res is None:  # the cache held bad bytes: drop them and fetch once more from the remotes
                 project.drop_cache(record)
                 served = _fetch(project, record, only, True, show)
                 if served is None:
                     raise DataIntegrityError(f"{path}: no remote holds intact bytes for record {record.md5}")
-                remote, url = served
-                transfer.checkout(project, out, force=True)
+                remote, url, fresh = served
+                if not path.exists():
+                    transfer.checkout(project, out, force=True)
                 res = verify_tree(path, record.md5, _cache(path), project.listing(record), full=True, repair_hint=hint)
             _write_meta(path, digest=record.md5, remote=remote, source=url)
             return _staged(name, scale, path, url, res, _tags(version, remote, project.git_revision()))
@@ -213,14 +215,15 @@ def _stage_managed(project: DvcProject, name: str, scale: str, path: Path, versi
     return _staged(name, scale, path, "generated", res, _tags(version, "generated", project.git_revision()))
 
 
-def _fetch(project: DvcProject, record: Record, only: Optional[str], force: bool, show: bool) -> Optional[tuple[str, str]]:
-    """(remote name, url) that delivered the record's objects into the cache, or None."""
+def _fetch(project: DvcProject, record: Record, only: Optional[str], force: bool,
+           show: bool) -> Optional[tuple[str, str, bool]]:
+    """(remote name, url, fresh) that delivered the record's objects (fresh: just downloaded and placed), or None."""
     from sciml_mlflow.data import transfer
 
     if not force and project.in_cache(record):
         log.info("dataset %s: objects already in the DVC cache: no transfer", record.path)
         meta = _read_meta(project.root / record.path)
-        return meta.get("remote", "cache"), meta.get("source", f"file://{project.cache_dir()}")
+        return meta.get("remote", "cache"), meta.get("source", f"file://{project.cache_dir()}"), False
     remotes = project.remotes(only)
     if not remotes:
         log.warning("dataset %s: no DVC remote configured (`dvc remote list`)", record.path)
@@ -230,19 +233,37 @@ def _fetch(project: DvcProject, record: Record, only: Optional[str], force: bool
     attempts = transfer.fetch(project, record.path, remotes, lambda: project.in_cache(record), show=show)
     ok = [a for a in attempts if a.ok]
     if ok:
-        return ok[0].remote.name, ok[0].remote.url
+        return ok[0].remote.name, ok[0].remote.url, True
     tried = "; ".join(f"{a.remote.name} ({a.remote.url}): {a.reason} [{a.seconds:.1f} s]" for a in attempts)
     log.warning("dataset %s: no remote delivered record %s — %s", record.path, record.md5, tried)
     return None
 
 
-def _verify_after_fetch(project: DvcProject, record: Record, path: Path, hint: str) -> Optional[VerifyResult]:
-    """Full hash of freshly placed files (they are new inodes anyway); None when they do not match."""
+def _verify_after_fetch(project: DvcProject, record: Record, path: Path, hint: str,
+                        trust_dvc: bool = False) -> Optional[VerifyResult]:
+    """Check freshly placed files; None when they do not match.
+
+    ``trust_dvc``: the objects were just downloaded from a remote with ``verify = true`` (DVC hashed them
+    on arrival) and copied into place by the same DVC process, so the record's md5s are written into our
+    stat cache without reading the bytes a third time; the sampled fingerprint is taken now and guards
+    every later use.  Otherwise (objects that sat in the cache) every file is hashed in full.
+    """
+    cache = _cache(path)
+    listing = project.listing(record)
+    if trust_dvc and listing is not None and all(_verify_remote_flag(project)):
+        for rel, md5 in listing.items():
+            if (path / rel).is_file():
+                cache.remember(path / rel, md5)
     try:
-        return verify_tree(path, record.md5, _cache(path), project.listing(record), full=True, repair_hint=hint)
+        return verify_tree(path, record.md5, cache, listing, full=not trust_dvc, repair_hint=hint)
     except DataIntegrityError as exc:
         log.warning("freshly checked-out data does not match its record (%s): re-fetching", exc)
         return None
+
+
+def _verify_remote_flag(project: DvcProject) -> list:
+    """Every configured remote verifies downloads (``verify = true``), else we hash ourselves."""
+    return [bool(r.get("verify")) for r in project.config.get("remote", {}).values()]
 
 
 def _stage_unmanaged(name: str, scale: str, path: Path, version: str, benchmark: Optional[str],

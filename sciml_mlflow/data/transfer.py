@@ -67,7 +67,7 @@ def _reason(proc: subprocess.CompletedProcess) -> str:
 
 def fetch(project: DvcProject, target: str, remotes: List[Remote], complete: Callable[[], bool],
           show: bool = False) -> List[Attempt]:
-    """Try ``dvc fetch -r R target`` for each remote in order; stop at the first that delivers everything.
+    """Try ``dvc pull -r R target`` for each remote in order; stop at the first that delivers everything.
 
     ``complete()`` says whether the cache now holds every object: DVC exits 0 on some partial fetches
     (e.g. a local remote folder that does not exist), so its exit code alone is not trusted.
@@ -75,7 +75,9 @@ def fetch(project: DvcProject, target: str, remotes: List[Remote], complete: Cal
     attempts: List[Attempt] = []
     for remote in remotes:
         t0 = time.perf_counter()
-        proc = run_dvc(project, ["fetch", "-r", remote.name, target], show=show)
+        # pull = fetch + checkout in one DVC process (a DVC start costs seconds); a failed checkout of
+        # missing objects makes it exit non-zero, and `complete()` double-checks the cache
+        proc = run_dvc(project, ["pull", "-r", remote.name, target], show=show)
         dt = time.perf_counter() - t0
         if proc.returncode == 0 and complete():
             log.info("dataset %s: served by remote %r (%s) in %.1f s", target, remote.name, remote.url, dt)

@@ -75,7 +75,10 @@ def _log_run(uri: str, cfg: ReportConfig, out_dir: Path, n_runs: int, n_groups: 
     from sciml_mlflow.tracking.store import connect, ensure_experiment
 
     client = connect(uri)
-    exp_id = ensure_experiment(client, cfg.report_experiment, None)
+    root = cfg.artifact_root
+    if root is None and uri.startswith("sqlite:///"):  # next to the store, like tracking=local (never ./mlruns)
+        root = str(Path(uri[len("sqlite:///"):]).expanduser().parent / "artifacts")
+    exp_id = ensure_experiment(client, cfg.report_experiment, root)
     run = client.create_run(exp_id, run_name=cfg.title, tags={"mode": "report", "report.runs": str(n_runs),
                                                               "report.groups": str(n_groups)})
     try:

@@ -82,7 +82,7 @@ def _bars(summary: Summary, out: Path) -> List[Path]:
         groups = [g for g in summary.groups if g.aggregates.get(name) is not None and g.aggregates[name].valid]
         if spec is None or not groups:
             continue
-        fig, ax = plt.subplots(figsize=(max(4.0, 1.1 * len(groups) + 2), 4))
+        fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(groups) + 2), 4))
         vals = [float(g.aggregates[name].value) for g in groups]  # type: ignore[arg-type]
         errs = [g.aggregates[name].ci or 0.0 for g in groups]
         ax.bar(range(len(groups)), vals, yerr=errs, capsize=4, color="#4C78A8")

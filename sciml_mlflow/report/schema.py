@@ -58,6 +58,7 @@ class ReportConfig:
     confidence: float = 0.95  # confidence level of mean_ci intervals (Student t)
     log_to_mlflow: bool = True  # also log the outputs as artifacts of a "report" run
     report_experiment: str = "reports"  # experiment holding report runs
+    artifact_root: Optional[str] = None  # artifact root of that experiment if new; None: <sqlite dir>/artifacts
     figures: List[FigureSpec] = field(default_factory=list)  # the figures of merit
 
 

@@ -4,7 +4,7 @@ A synchronous ``mlflow.log_metric`` costs milliseconds (a store round trip per c
 logs every step, so metrics are appended to an in-process buffer (a tuple append under a lock, ~2 µs;
 ``mlflow.entities.Metric`` objects are built on the writer thread) and a background thread writes them
 with ``MlflowClient.log_batch`` every ``flush_interval_s`` (5 s: each batch has a fixed store cost, so
-fewer, larger batches keep the 1 Hz system sampler under 0.5 % of a core) or earlier once 5000 rows wait.
+fewer, larger batches keep the 1 Hz system sampler under 0.5 % of a core) or earlier once 100,000 rows wait.
 Listeners (``add_listener``) let the framework watch a metric, e.g. for time-to-target.
 ``close()`` flushes everything before the run's status is set, so nothing is lost when a run ends or
 fails.  MLflow's own async logging was measured slower unless its buffering is on; this is simpler and
@@ -22,7 +22,9 @@ from typing import Callable, Dict, List, Mapping, Optional, Tuple
 log = logging.getLogger(__name__)
 
 _BATCH_LIMIT = 1000  # MLflow's log_batch accepts at most 1000 metrics per call
-_EARLY_FLUSH = 5000  # rows buffered before the writer is woken ahead of its interval (bounds memory)
+_EARLY_FLUSH = 100_000  # rows (~10 MB) buffered before the writer is woken early: bounds memory, yet rare
+# enough that bursts of per-step logging do not fight the writer thread for the GIL (measured: 9 -> 180 µs/step
+# at a 5000-row threshold)
 
 
 class MetricLogger:

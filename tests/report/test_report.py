@@ -41,13 +41,20 @@ figures:
 """
 
 
-@pytest.fixture()
-def store(craft_run, mlflow_client):
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """One crafted store for the module (creating SQLite stores is the slow part)."""
+    from mlflow.tracking import MlflowClient
+
+    from tests.fixtures.crafted_runs import make_crafter
+
+    uri = f"sqlite:///{tmp_path_factory.mktemp('report_store')}/mlflow.db"
+    craft_run = make_crafter(MlflowClient(uri))
     for hw, runs in (("cpu", CPU), ("a100", A100)):
         for seed, (accs, el, energy, test) in enumerate(runs):
             craft_run(hardware=hw, seed=seed, accs=accs, elapsed=el, energy=energy, test_accuracy=test, throughput=50.0)
     craft_run(hardware="cpu", seed=99, mode="inference")  # not a training run: filtered out by mode
-    return mlflow_client.tracking_uri
+    return uri
 
 
 def _ttt(accs, el):
@@ -64,8 +71,11 @@ def _groups(path: Path):
     return {row["hardware"]: row for row in csv.DictReader(path.open())}
 
 
-def test_report_numbers_match_independent_computation(store, tmp_path, mlflow_client):
+def test_report_numbers_match_independent_computation(store, tmp_path):
+    from mlflow.tracking import MlflowClient
     from scipy import stats
+
+    mlflow_client = MlflowClient(store)
 
     res = build_report(store, _config(tmp_path, CONFIG, log=True), tmp_path / "out")
     files = {k: Path(v) for k, v in res.files.items()}
@@ -99,6 +109,7 @@ def test_report_numbers_match_independent_computation(store, tmp_path, mlflow_cl
     html = files["html"].read_text()
     assert "data:image/png;base64," in html and "http" not in html.replace("http-equiv", "")  # no CDN
     arts = {a.path for a in mlflow_client.list_artifacts(res.run_id, "report")}
+    assert mlflow_client.get_run(res.run_id).info.artifact_uri.startswith(Path(store[10:]).parent.as_uri())
     assert {"report/report.html", "report/report.csv", "report/pareto.png"} <= arts
 
 

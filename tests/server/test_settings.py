@@ -50,6 +50,19 @@ def test_split_password_passes_uris_without_one() -> None:
     assert split_password("sqlite:////tmp/a.db") == ("sqlite:////tmp/a.db", None)
 
 
+def _mlflow_auth_config_reader():
+    """mlflow/server/auth/config.py loaded alone: its package __init__ builds the whole server app (seconds)."""
+    import importlib.util
+
+    import mlflow
+
+    path = Path(mlflow.__file__).parent / "server" / "auth" / "config.py"
+    spec = importlib.util.spec_from_file_location("_mlflow_auth_config", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_auth_ini_is_private_and_password_free_env(tmp_path: Path) -> None:
     s = from_env({"SCIML_DB_URI": "sqlite:////tmp/x.db", "SCIML_SERVER_ADMIN_PASSWORD": "a-long-pass%word"},
                  state_dir=tmp_path, auth=True)
@@ -59,11 +72,9 @@ def test_auth_ini_is_private_and_password_free_env(tmp_path: Path) -> None:
     assert stat.S_IMODE(os.stat(ini.parent).st_mode) == 0o700
     assert "SCIML_SERVER_ADMIN_PASSWORD" not in env and "MLFLOW_AUTH_ADMIN_PASSWORD" not in env
     assert env["MLFLOW_AUTH_CONFIG_PATH"] == str(ini) and len(env["MLFLOW_FLASK_SERVER_SECRET_KEY"]) == 64
-    from mlflow.server.auth.config import read_auth_config  # what MLflow itself will read
-
     os.environ["MLFLOW_AUTH_CONFIG_PATH"] = str(ini)
     try:
-        cfg = read_auth_config()
+        cfg = _mlflow_auth_config_reader().read_auth_config()  # what MLflow itself will read
     finally:
         del os.environ["MLFLOW_AUTH_CONFIG_PATH"]
     assert cfg.admin_password == "a-long-pass%word" and cfg.admin_username == "admin"

@@ -143,13 +143,18 @@ def test_basic_auth_refuses_strangers_and_keeps_the_password_out(mlflow_server, 
 
 
 @pytest.mark.services
-def test_cli_starts_reports_and_stops_a_server(postgres_server, tmp_path, monkeypatch) -> None:
-    """The command a group runs: PostgreSQL password from SCIML_DB_URI, never on the server's command line."""
+def test_cli_starts_reports_and_stops_a_server(postgres_server, mlflow_server, tmp_path) -> None:
+    """The command a group runs: PostgreSQL password from SCIML_DB_URI, never on the server's command line.
+
+    A second server on the session server's (already migrated) database: replicas share a database, and
+    skipping MLflow's schema migrations saves seconds.
+    """
     import psutil
 
     from tests.fixtures.postgres import free_port
 
-    uri = postgres_server.create_database(f"cli_{secrets.token_hex(3)}")
+    uri = mlflow_server.db_uri
+    assert postgres_server.password in uri
     port = free_port()
     state = tmp_path / "state"
     env = {"SCIML_DB_URI": uri, "SCIML_SERVER_DIR": str(state), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}

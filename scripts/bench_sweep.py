@@ -1,0 +1,87 @@
+"""Wall time of an 8-job sweep of tiny runs: Hydra's basic launcher vs joblib with 2 workers.
+
+    python scripts/bench_sweep.py [--jobs 8] [--sleep 0]
+
+Both sweeps use a throwaway benchmark (``--sleep`` seconds of "training" per job, default 0: the run is
+pure framework overhead) and a tracking store initialised beforehand, so neither pays the one-off SQLite
+schema creation.  Prints both wall times and the ratio basic / parallel.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+_BENCH = '''
+import time
+
+
+def train(ctx):
+    time.sleep(float(ctx.options.get("sleep_s", 0)))
+    ctx.metrics.log("val_accuracy", 0.5, step=0)
+'''
+_CARD = """defaults:
+  - /schema/benchmark@_here_
+  - _self_
+name: bench_toy
+dataset: {name: bench_toy_data, scale: tiny}
+training: {epochs: 1, batch_size: 8}
+target: {metric: val_accuracy, value: 0.5, mode: max}
+options: {sleep_s: 0}
+"""
+_DATA = '''
+from pathlib import Path
+
+
+def generate(path, scale, seed=0):
+    Path(path, "data.txt").write_text("toy\\n")
+'''
+
+
+def _sweep(root: Path, launcher: str, jobs: int, sleep: float, env: dict) -> float:
+    seeds = ",".join(str(i) for i in range(1, jobs + 1))
+    cmd = [sys.executable, "-m", "sciml_mlflow", "-m", "benchmark=bench_toy", "hardware=cpu", "progress=false",
+           f"seed={seeds}", f"benchmark.options.sleep_s={sleep}", f"hydra.sweep.dir={root / launcher}"]
+    if launcher == "parallel":
+        cmd += ["hydra/launcher=parallel", "hydra.launcher.n_jobs=2"]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    dt = time.perf_counter() - t0
+    if proc.returncode != 0:
+        sys.exit(f"{launcher} sweep failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return dt
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--jobs", type=int, default=8)
+    ap.add_argument("--sleep", type=float, default=0.0, help="seconds of fake training per job")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        bench = root / "toys" / "benchmarks" / "bench_toy"
+        bench.mkdir(parents=True)
+        (bench / "benchmark.py").write_text(_BENCH)
+        (bench / "dataset.py").write_text(_DATA)
+        (root / "toys" / "conf" / "benchmark").mkdir(parents=True)
+        (root / "toys" / "conf" / "benchmark" / "bench_toy.yaml").write_text(_CARD)
+        env = {**os.environ, "SCIML_MLFLOW_BENCHMARKS": str(root / "toys"), "SCIML_MLFLOW_HOME": str(root / "home"),
+               "SCIML_DATA_DIR": str(root / "data")}
+        env.pop("MLFLOW_RUN_ID", None)
+        subprocess.run([sys.executable, "-c", "from sciml_mlflow.tracking.store import connect; import sys; "
+                        "connect(sys.argv[1])", f"sqlite:///{root / 'home' / 'mlflow.db'}"], env=env, check=True)
+        basic = _sweep(root, "basic", args.jobs, args.sleep, env)
+        parallel = _sweep(root, "parallel", args.jobs, args.sleep, env)
+    print(f"{args.jobs}-job sweep, {args.sleep:g} s of work per job, {os.cpu_count()} CPUs")
+    print(f"  basic launcher (1 process, jobs in sequence) : {basic:7.1f} s  ({basic / args.jobs:.2f} s/job)")
+    print(f"  joblib, 2 workers (hydra/launcher=parallel)   : {parallel:7.1f} s  ({parallel / args.jobs:.2f} s/job)")
+    print(f"  ratio basic / parallel                        : {basic / parallel:7.2f}x")
+
+
+if __name__ == "__main__":
+    main()

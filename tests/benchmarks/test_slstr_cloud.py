@@ -1,0 +1,247 @@
+"""slstr_cloud: the generator writes the real layout with the physics it claims, stitching is exact, and
+train/inference run end to end on tiny data, score honestly and beat the threshold baseline."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Tuple
+
+import h5py
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from sciml_mlflow.core.context import HardwareProfile, Hyperparameters, RunContext
+from sciml_mlflow.core.registry import get
+
+SPEC = get("slstr_cloud")
+benchmark = SPEC.load()
+dataset = SPEC.load("dataset")
+tiling = SPEC.load("tiling")
+baseline = SPEC.load("baseline")
+scores = SPEC.load("scores")
+unet = SPEC.load("model")
+
+
+class Sink:
+    """Collects metrics as {name: [(step, value), ...]}."""
+
+    def __init__(self) -> None:
+        self.metrics: Dict[str, List[Tuple[int, float]]] = {}
+
+    def log(self, name: str, value: float, step: int = 0) -> None:
+        self.metrics.setdefault(name, []).append((step, float(value)))
+
+    def log_dict(self, metrics: Mapping[str, float], step: int = 0) -> None:
+        for k, v in metrics.items():
+            self.log(k, v, step)
+
+    def last(self, name: str) -> float:
+        return self.metrics[name][-1][1]
+
+
+def make_ctx(data_dir: Path, out: Path, mode: str, sink: Sink, epochs: int = 4, **options: Any) -> RunContext:
+    return RunContext(
+        benchmark="slstr_cloud", mode=mode, data_dir=data_dir, output_dir=out, model_dir=out / "model",
+        device="cpu", seed=3, scale="tiny", model="small",
+        hparams=Hyperparameters(epochs, 8, 3e-3, 1e-4, "adamw", 10, 0.15),
+        hardware=HardwareProfile("cpu", "cpu", 1, 1, "fp32", {}, None, 0),
+        metrics=sink, options=options, show_progress=False,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("slstr_tiny")
+    dataset.generate(root, "tiny", seed=0)
+    return root
+
+
+@pytest.fixture(scope="module")
+def scenes(tiny: Path) -> List[Any]:
+    return [dataset.read_scene(p) for p in dataset.scene_files(tiny)]
+
+
+@pytest.fixture(scope="module")
+def trained(tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> Tuple[Path, Sink, Sink]:
+    out = tmp_path_factory.mktemp("slstr_run")
+    train_sink, inf_sink = Sink(), Sink()
+    benchmark.train(make_ctx(tiny, out, "train", train_sink))
+    benchmark.inference(make_ctx(tiny, out, "inference", inf_sink, previews=1))
+    return out, train_sink, inf_sink
+
+
+# --------------------------------------------------------------------------- data and physics
+
+
+def test_generator_writes_the_real_layout(tiny: Path):
+    files = sorted(tiny.rglob("*"))
+    hdf = [p for p in files if p.is_file()]
+    assert len(hdf) == dataset.SCALES["tiny"] and all(p.parent == tiny / "one-day" for p in hdf)
+    assert all(p.name.startswith("S3A") and p.suffix == ".hdf" for p in hdf), "no temp files left, S3A*.hdf only"
+    with h5py.File(hdf[0], "r") as fh:
+        assert set(fh) == {"refs", "bts", "bayes"}
+        assert fh["refs"].shape == (1200, 1500, 6) and fh["refs"].dtype == np.float32
+        assert fh["bts"].shape == (1200, 1500, 3) and fh["bts"].dtype == np.float32
+        assert fh["bayes"].shape == (1200, 1500, 1) and fh["bayes"].dtype.kind in "ui"
+        flags = np.unique(fh["bayes"][::4, ::4])
+    assert set(flags.tolist()) <= {0, 1, 2, 3} and flags.max() > 1, "thin-cirrus flag present; > 0 is cloud"
+
+
+def test_scenes_follow_the_physics_they_claim(scenes: List[Any]):
+    covers = []
+    for s in scenes:
+        cloud, clear = s.mask, ~s.mask
+        covers.append(cloud.mean())
+        assert s.refs[..., 1][cloud].mean() > s.refs[..., 1][clear].mean() + 0.1, "clouds brighter at 0.66 um"
+        assert s.bts[..., 1][cloud].mean() < s.bts[..., 1][clear].mean() - 5.0, "clouds colder at 10.8 um"
+        assert 150.0 < s.bts.min() and s.bts.max() < 340.0 and 0.0 <= s.refs.min() and s.refs.max() < 1.5
+        # fractal, not rectangles: many pieces and a boundary far longer than one compact blob of that area
+        _, pieces = ndimage.label(cloud)
+        boundary = np.count_nonzero(cloud & ~ndimage.binary_erosion(cloud))
+        assert pieces > 20 and boundary > 5 * 4 * math.sqrt(cloud.sum())
+    assert 0.05 < min(covers) and max(covers) < 0.85 and 0.15 < np.mean(covers) < 0.6
+
+
+def test_cirrus_shows_in_the_cirrus_band(tiny: Path, scenes: List[Any]):
+    with h5py.File(dataset.scene_files(tiny)[0], "r") as fh:
+        flags = fh["bayes"][..., 0]
+    s = scenes[0]
+    cirrus_only, clear = flags == 2, flags == 0
+    assert cirrus_only.sum() > 1000
+    assert s.refs[..., 3][cirrus_only].mean() > s.refs[..., 3][clear].mean() + 0.02, "S4 (1.375 um) sees cirrus"
+
+
+def test_a_single_threshold_pair_is_imperfect(scenes: List[Any]):
+    rng = np.random.default_rng(0)
+    test = baseline.fit([baseline.sample_pixels(s.refs, s.bts, s.mask, rng, 20_000) for s in scenes])
+    acc = scores.Confusion()
+    for s in scenes:
+        acc.add(test.predict(s.refs, s.bts), s.mask)
+    assert 0.7 < acc.accuracy() < 0.96, "hard cases (thin cloud, glint, snow) defeat the best threshold pair"
+
+
+def test_baseline_fit_recovers_a_separable_rule():
+    rng = np.random.default_rng(1)
+    vis, bt = rng.uniform(0, 1, 40_000).astype(np.float32), rng.uniform(220, 310, 40_000).astype(np.float32)
+    truth = (vis > 0.4) & (bt < 270.0)
+    fitted = baseline.fit([(vis, bt, truth)])
+    assert abs(fitted.vis_min - 0.4) < 0.03 and abs(fitted.bt_max - 270.0) < 3.0
+    pred = (vis > fitted.vis_min) & (bt < fitted.bt_max)
+    assert (pred == truth).mean() > 0.98
+
+
+def test_split_is_by_file_and_fixed():
+    files = [Path(f"S3A_{i:03d}.hdf") for i in range(20)]
+    train, test = dataset.split_files(files, 0.8)
+    assert len(train) == 16 and len(test) == 4 and not set(train) & set(test)
+    assert dataset.split_files(files, 0.8) == (train, test)
+
+
+# --------------------------------------------------------------------------- patches, stitching, scores
+
+
+def test_training_patches_tile_the_centre_crop():
+    rng = np.random.default_rng(2)
+    image = rng.standard_normal((2, 1200, 1500)).astype(np.float32)
+    mask = rng.uniform(size=(1200, 1500)) > 0.5
+    x, y = tiling.training_patches(image, mask)
+    assert x.shape == (20, 2, 256, 256) and y.shape == (20, 256, 256)
+    assert tiling.crop_offsets(1200, 1500) == (88, 110)
+    np.testing.assert_array_equal(x[6], image[:, 88 + 256 : 88 + 512, 110 + 256 : 110 + 512])  # row 1, col 1
+    np.testing.assert_array_equal(y[19], mask[88 + 768 : 88 + 1024, 110 + 1024 : 110 + 1280])
+
+
+@pytest.mark.parametrize("shape,patch,stride", [((1200, 1500), 256, 192), ((300, 530), 64, 48), ((128, 200), 64, 64)])
+def test_stitching_reconstructs_the_input_with_an_identity_model(shape, patch, stride):
+    rng = np.random.default_rng(3)
+    image = rng.standard_normal((3,) + shape).astype(np.float32)
+    seen: List[int] = []
+
+    def identity(batch: np.ndarray) -> np.ndarray:
+        seen.append(len(batch))
+        return batch[:, 0]
+
+    out = tiling.stitch(image, identity, patch, stride, batch_size=7)
+    assert out.shape == shape
+    np.testing.assert_allclose(out, image[0], rtol=0, atol=1e-5)
+    ys, xs = tiling.origins(shape[0], patch, stride), tiling.origins(shape[1], patch, stride)
+    assert sum(seen) == len(ys) * len(xs) and ys[-1] == shape[0] - patch and xs[-1] == shape[1] - patch
+    if stride < patch:
+        assert len(ys) * patch > shape[0], "patches overlap"
+
+
+def test_stitching_averages_overlaps_and_covers_borders():
+    image = np.zeros((1, 300, 300), np.float32)
+    out = tiling.stitch(image, lambda b: np.ones((len(b), 128, 128)), 128, 64, 4)
+    np.testing.assert_allclose(out, 1.0)  # constant predictions stay constant, corners included
+
+
+def test_confusion_scores():
+    pred = np.array([[1, 1, 0, 0]], bool)
+    truth = np.array([[1, 0, 1, 0]], bool)
+    c = scores.Confusion().add(pred, truth)
+    assert (c.tp, c.fp, c.fn, c.tn) == (1, 1, 1, 1)
+    assert c.accuracy() == 0.5 and c.f1() == 0.5 and c.iou() == pytest.approx(1 / 3)
+    assert scores.Confusion().add(~truth & False, truth & False).f1() == 1.0  # nothing to find, nothing found
+
+
+def test_reference_model_has_the_original_size():
+    net = unet.UNet(9, *unet.VARIANTS["reference"][:2], downsample=1)
+    assert 1.9e6 < unet.count_parameters(net) < 2.0e6
+    small = unet.build_model(unet.ModelMeta("small", 9, *unet.VARIANTS["small"], 0.8))
+    import torch
+
+    assert small(torch.zeros(2, 9, 64, 64)).shape == (2, 64, 64)
+
+
+def test_unknown_option_is_refused(tiny: Path, tmp_path: Path):
+    with pytest.raises(ValueError, match="unknown option"):
+        benchmark.train(make_ctx(tiny, tmp_path, "train", Sink(), bogus=1))
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+def test_training_logs_per_epoch_and_final_metrics(trained):
+    _, sink, _ = trained
+    for name in ("train_loss", "val_loss", "val_accuracy", "val_f1", "val_iou", "epoch_elapsed_s", "samples_seen",
+                 "train_throughput_samples_per_s"):  # fmt: skip
+        steps = [s for s, _ in sink.metrics[name]]
+        assert steps == list(range(1, len(steps) + 1)) and len(steps) >= 2, name
+    for name in ("test_accuracy", "test_f1", "test_iou", "baseline_test_accuracy", "baseline_test_f1",
+                 "baseline_test_iou"):  # fmt: skip
+        assert 0.0 <= sink.last(name) <= 1.0, name
+    assert all(math.isfinite(v) for vals in sink.metrics.values() for _, v in vals)
+    assert sink.metrics["train_loss"][-1][1] < sink.metrics["train_loss"][0][1], "the model learns"
+
+
+def test_inference_writes_masks_and_previews_that_score_as_logged(trained, tiny: Path):
+    out, _, sink = trained
+    assert (out / "model" / "unet.pt").is_file() and (out / "model" / "model.json").is_file()
+    _, test_files = dataset.split_files(dataset.scene_files(tiny), 0.8)
+    masks = sorted((out / "artifacts" / "masks").glob("*.h5"))
+    assert [m.stem for m in masks] == [f.stem for f in test_files]
+    conf = scores.Confusion()
+    for m, f in zip(masks, test_files):
+        with h5py.File(m, "r") as fh:
+            pred = fh["mask"][...]
+            assert pred.shape == (1200, 1500, 1) and fh["probability"].shape == (1200, 1500)
+        with h5py.File(f, "r") as fh:
+            truth = fh["bayes"][...] > 0
+        conf.add(pred > 0, truth)
+    for name in ("accuracy", "f1", "iou"):
+        assert sink.last(f"inference_{name}") == pytest.approx(getattr(conf, name)(), abs=1e-9)
+    assert sink.last("inference_throughput_scenes_per_s") > 0
+    assert len(list((out / "artifacts" / "previews").glob("*.png"))) == 1
+    with (out / "artifacts" / "scene_scores.csv").open() as fh:
+        assert len(list(csv.DictReader(fh))) == len(test_files)
+
+
+def test_model_beats_the_threshold_baseline_on_tiny(trained):
+    _, train_sink, sink = trained
+    assert sink.last("inference_accuracy") > sink.last("baseline_inference_accuracy") + 0.01
+    assert sink.last("inference_f1") > sink.last("baseline_inference_f1") + 0.05
+    assert train_sink.last("test_accuracy") == pytest.approx(sink.last("inference_accuracy"))
