@@ -240,7 +240,8 @@ def train(ctx: Any) -> None:
             warmup = min(WARMUP_BATCHES, max(1, len(loader) // 2)) if epoch == 1 else 0
             ep_loss, ep_correct, ep_n = 0.0, 0.0, 0
             t_batch = time.perf_counter()
-            for b, (x, y) in enumerate(ctx.progress(loader, total=len(loader), description=f"epoch {epoch}/{hp.epochs}")):
+            bar = ctx.progress(loader, total=len(loader), description=f"epoch {epoch}/{hp.epochs}")
+            for b, (x, y) in enumerate(bar):
                 x, y = x.to(ctx.device, non_blocking=True), y.to(ctx.device)
                 opt.zero_grad(set_to_none=True)
                 with _autocast(ctx):
@@ -263,7 +264,11 @@ def train(ctx: Any) -> None:
                 ep_loss += float(loss.detach()) * len(y)
                 ep_n += len(y)
                 samples_seen += len(y)
-            metrics = {"train_loss": ep_loss / ep_n, "train_accuracy": ep_correct / ep_n, "samples_seen": samples_seen}
+            metrics = {
+                "train_loss": ep_loss / ep_n,
+                "train_accuracy": ep_correct / ep_n,
+                "samples_seen": samples_seen,
+            }
             monitor = metrics["train_loss"]
             if val_loader is not None:
                 val_loss, val_out, val_lab = _evaluate(net, val_loader, ctx, multi_label)
@@ -351,7 +356,7 @@ def _write_predictions(
     """One row per test pattern: index, labels, predictions and probabilities (sigmoid or softmax)."""
     if multi_label:
         probs = 1.0 / (1.0 + np.exp(-logits))
-        header = ["index"] + [f"true_{n}" for n in names] + [f"pred_{n}" for n in names] + [f"prob_{n}" for n in names]
+        header = ["index"] + [f"{kind}_{n}" for kind in ("true", "pred", "prob") for n in names]
         rows = ([i, *t, *p, *q] for i, (t, p, q) in enumerate(zip(true, pred, probs)))
     else:
         z = np.exp(logits - logits.max(axis=1, keepdims=True))

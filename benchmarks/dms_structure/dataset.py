@@ -38,9 +38,12 @@ SPLITS = ("train", "test")
 # `tiny` exists for tests: 80 patterns and 3 epochs must learn something, so its distortion is larger and
 # its mounting better.  `full` mirrors the real data (8,060 patterns), which has no multi-label file.
 SCALES: Dict[str, Dict[str, Any]] = {
-    "tiny": {"train": 96, "test": 48, "multilabel_train": 48, "multilabel_test": 24, "beta_deg": (0.6, 1.6), "jitter_deg": 0.25},
-    "small": {"train": 800, "test": 200, "multilabel_train": 320, "multilabel_test": 80, "beta_deg": (0.2, 0.8), "jitter_deg": 0.4},
-    "full": {"train": 6448, "test": 1612, "multilabel_train": 0, "multilabel_test": 0, "beta_deg": (0.2, 0.8), "jitter_deg": 0.4},
+    "tiny": {"train": 96, "test": 48, "multilabel_train": 48, "multilabel_test": 24,
+             "beta_deg": (0.6, 1.6), "jitter_deg": 0.25},
+    "small": {"train": 800, "test": 200, "multilabel_train": 320, "multilabel_test": 80,
+              "beta_deg": (0.2, 0.8), "jitter_deg": 0.4},
+    "full": {"train": 6448, "test": 1612, "multilabel_train": 0, "multilabel_test": 0,
+             "beta_deg": (0.2, 0.8), "jitter_deg": 0.4},
 }
 FLUX_RANGE = (15.0, 60.0)  # photons per unit intensity: exposure varies from pattern to pattern
 
@@ -59,7 +62,8 @@ def sample_lattice(phase: str, rng: np.random.Generator, beta_deg: Tuple[float, 
     if phase == "tetragonal":
         return Lattice(a, a, a * rng.uniform(1.02, 1.04))
     if phase == "monoclinic":  # b-unique: beta between a and c breaks the x -> -x mirror
-        return Lattice(a * rng.uniform(1.0, 1.005), a, a * rng.uniform(1.02, 1.04), beta=90.0 + rng.uniform(*beta_deg))
+        c = a * rng.uniform(1.02, 1.04)
+        return Lattice(a * rng.uniform(1.0, 1.005), a, c, beta=90.0 + rng.uniform(*beta_deg))
     if phase == "orthorhombic":
         return Lattice(a * rng.uniform(1.015, 1.03), a, a * rng.uniform(0.995, 1.005))
     if phase == "rhombohedral":
@@ -68,7 +72,9 @@ def sample_lattice(phase: str, rng: np.random.Generator, beta_deg: Tuple[float, 
     raise ValueError(f"unknown phase {phase!r}; expected one of {', '.join(PHASES)}")
 
 
-def _one_pattern(seed: Sequence[int], phases: Sequence[str], fractions: Sequence[float], scale: Dict[str, Any]) -> np.ndarray:
+def _one_pattern(
+    seed: Sequence[int], phases: Sequence[str], fractions: Sequence[float], scale: Dict[str, Any]
+) -> np.ndarray:
     rng = np.random.default_rng(np.random.SeedSequence(list(seed)))
     lattices = [sample_lattice(p, rng, scale["beta_deg"]) for p in phases]
     orient = physics.rotation(rng.normal(0.0, scale["jitter_deg"], size=3))
@@ -118,7 +124,13 @@ def _write_file(path: Path, counts: Dict[str, Any], seed: int, multi_label: bool
                 for start in range(0, n, block):
                     stop = min(start + block, n)
                     idx = range(start, stop)
-                    batch = pool.map(_one_pattern, [seeds[i] for i in idx], [phases[i] for i in idx], [fractions[i] for i in idx], [counts] * len(idx))
+                    batch = pool.map(
+                        _one_pattern,
+                        [seeds[i] for i in idx],
+                        [phases[i] for i in idx],
+                        [fractions[i] for i in idx],
+                        [counts] * len(idx),
+                    )
                     images[start:stop] = np.stack(list(batch))
                 log.info("dms_structure: wrote %d %s patterns to %s", n, split, path)
         os.replace(tmp, path)
@@ -134,7 +146,8 @@ def generate(
     """Write the simulated dataset of ``scale`` under ``root`` in the real layout; returns the files written.
 
     Example: ``generate(Path("data/dms_sim/tiny"), "tiny")`` writes ``training/data-binary.h5`` and, where
-    the scale has one, ``training/data-multilabel.h5`` (``multi_label=False``/``True``: only that file).  Rendering runs in threads (numpy releases the GIL), and
+    the scale has one, ``training/data-multilabel.h5`` (``multi_label=False``/``True``: only that file).
+    Rendering runs in threads (numpy releases the GIL), and
     each pattern has its own seed, so the files are identical whatever ``workers`` is.
     """
     if scale not in SCALES:
@@ -181,18 +194,6 @@ class H5Split:
             for start in range(0, ds.shape[0], chunk):
                 yield start, np.asarray(ds[start : start + chunk], dtype=np.float32)
 
-    def read(self, indices: Optional[np.ndarray] = None, chunk: int = 64) -> np.ndarray:
-        """All images (or the sorted ``indices``) as one array, read a chunk at a time."""
-        with h5py.File(self.path, "r") as f:
-            ds = f[f"{self.split}/images"]
-            idx = np.arange(ds.shape[0]) if indices is None else np.sort(np.asarray(indices))
-            out = np.empty((len(idx),) + tuple(ds.shape[1:]), dtype=np.float32)
-            for s in range(0, len(idx), chunk):
-                part = idx[s : s + chunk]
-                lo, hi = int(part[0]), int(part[-1]) + 1
-                out[s : s + len(part)] = ds[lo:hi][part - lo] if hi - lo <= 4 * len(part) else ds[part]
-            return out
-
 
 def data_file(data_dir: Path, multi_label: bool) -> Path:
     """The file a run reads, with an actionable error when it is missing or has the wrong layout."""
@@ -205,10 +206,14 @@ def data_file(data_dir: Path, multi_label: bool) -> Path:
     with h5py.File(path, "r") as f:
         missing = [f"{s}/{k}" for s in SPLITS for k in ("images", "labels") if f"{s}/{k}" not in f]
         if missing:
-            raise ValueError(f"dms_structure: {path} lacks {', '.join(missing)}; expected train/ and test/ images+labels")
+            raise ValueError(
+                f"dms_structure: {path} lacks {', '.join(missing)}; expected train/ and test/ images+labels"
+            )
         shape = tuple(f["train/images"].shape[1:])
         if shape != SHAPE:
-            raise ValueError(f"dms_structure: {path} has patterns of shape {shape}; expected {SHAPE} (N, 487, 195, 3)")
+            raise ValueError(
+                f"dms_structure: {path} has patterns of shape {shape}; expected {SHAPE} (N, 487, 195, 3)"
+            )
     return path
 
 

@@ -50,7 +50,9 @@ def majority_baseline(train_labels: np.ndarray, test_labels: np.ndarray, multi_l
     return {"baseline_test_accuracy": accuracy(np.full_like(test_true, majority_class), test_true)}
 
 
-def summary(scores: np.ndarray, labels: np.ndarray, multi_label: bool, prefix: str, names: Sequence[str]) -> Dict[str, float]:
+def summary(
+    scores: np.ndarray, labels: np.ndarray, multi_label: bool, prefix: str, names: Sequence[str]
+) -> Dict[str, float]:
     """Accuracy (and macro/per-label F1 when multi-label) as ``<prefix>_<metric>``."""
     pred, true = predict(scores, multi_label), truth(labels, multi_label)
     out = {f"{prefix}_accuracy": accuracy(pred, true)}

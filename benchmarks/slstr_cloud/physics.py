@@ -160,6 +160,7 @@ def simulate(rng: np.random.Generator, shape: Tuple[int, int] = (HEIGHT, WIDTH))
     bt12 = bt11 - split
     # 3.7 um by day: emission plus reflected sunlight, large for water cloud and glint, small for ice/snow
     bt37 = bt11 + np.where(snow, np.float32(0.0), np.float32(4.0)) + 14.0 * e_low * (1.0 - e_ci) + 60.0 * glint + e_ci
+    bt37 = np.minimum(bt37, np.float32(340.0))  # the 3.7 um channel saturates over hot glint
     bts = np.stack([bt37, bt11, bt12], axis=-1)
 
     refs += rng.standard_normal(refs.shape, dtype=np.float32) * np.float32(0.003)  # sensor noise

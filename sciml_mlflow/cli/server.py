@@ -24,6 +24,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--port", type=int, default=None, help="port (default 5000)")
     p.add_argument("--workers", type=int, default=None,
                    help="uvicorn workers (default 1: more add ~43 ms to every request, see docs/server.md)")
+    p.add_argument("--allowed-hosts", default=None,
+                   help="Host headers to accept when clients use a DNS name (MLflow's DNS-rebinding guard)")
     p.add_argument("--auth", action="store_true",
                    help="MLflow basic-auth app; admin password from SCIML_SERVER_ADMIN_PASSWORD")
     p.add_argument("--enable-jobs", action="store_true",
@@ -60,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     cfg = settings.from_env(
         state_dir=state_dir, host=args.host, port=args.port, workers=args.workers, auth=args.auth or None,
+        allowed_hosts=args.allowed_hosts,
         job_execution=args.enable_jobs or None, startup_timeout_s=args.timeout,
     )
     st = process.start(cfg)

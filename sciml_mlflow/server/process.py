@@ -55,6 +55,8 @@ def command(settings: ServerSettings) -> List[str]:
         "--host", settings.host, "--port", str(settings.port),
         "--workers", str(settings.workers),
     ]
+    if settings.allowed_hosts:
+        cmd += ["--allowed-hosts", settings.allowed_hosts]
     if settings.auth:
         cmd += ["--app-name", "basic-auth"]
     return cmd
@@ -210,9 +212,13 @@ def stop(state_dir: Path, timeout_s: float = 15.0) -> bool:
         proc = _our_process(int(info["pid"]))
         if proc is not None:
             family = [proc, *proc.children(recursive=True)]  # type: ignore[attr-defined]
+            pid = int(info["pid"])
             try:
-                os.killpg(int(info["pid"]), signal.SIGTERM)  # the group start() created (start_new_session)
-            except ProcessLookupError:
+                if os.getpgid(pid) == pid:  # the group start() created (start_new_session): uvicorn included
+                    os.killpg(pid, signal.SIGTERM)
+                else:
+                    proc.terminate()  # type: ignore[attr-defined]
+            except (ProcessLookupError, psutil.NoSuchProcess):
                 pass
             _, alive = psutil.wait_procs(family, timeout=timeout_s)
             for p in alive:

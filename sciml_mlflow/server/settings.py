@@ -49,6 +49,7 @@ class ServerSettings:
     # it was measured at ~2.8 GB RSS.  Benchmark tracking uses none of it, so it is off by default.
     job_execution: bool = False
     auth: bool = False  # MLflow's basic-auth app (`--app-name basic-auth`)
+    allowed_hosts: Optional[str] = None  # Host headers MLflow accepts beyond localhost/private IPs (DNS name)
     startup_timeout_s: float = 60.0  # readiness wait on /health
     db_password: Optional[str] = field(default=None, repr=False)  # becomes PGPASSWORD in the server env
     admin_password: Optional[str] = field(default=None, repr=False)  # basic-auth admin bootstrap

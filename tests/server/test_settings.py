@@ -54,9 +54,7 @@ def _mlflow_auth_config_reader():
     """mlflow/server/auth/config.py loaded alone: its package __init__ builds the whole server app (seconds)."""
     import importlib.util
 
-    import mlflow
-
-    path = Path(mlflow.__file__).parent / "server" / "auth" / "config.py"
+    path = Path(importlib.util.find_spec("mlflow").origin).parent / "server" / "auth" / "config.py"
     spec = importlib.util.spec_from_file_location("_mlflow_auth_config", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
