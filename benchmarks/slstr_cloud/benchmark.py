@@ -248,7 +248,7 @@ def train(ctx: Any) -> None:
                     timed_samples += len(x)
                     timed_s += now - t_batch
                 t_batch = now
-                ep_loss += float(loss) * len(x)
+                ep_loss += float(loss.detach()) * len(x)
                 ep_n += len(x)
                 samples_seen += len(x)
             metrics = {"train_loss": ep_loss / max(ep_n, 1), "samples_seen": samples_seen}
