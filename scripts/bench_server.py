@@ -68,7 +68,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-server-"))
     sqlite_ms = _latency_ms(f"sqlite:///{tmp}/local.db", args.calls)
     print(f"local SQLite            : {sqlite_ms:7.2f} ms per log_metric (median of {args.calls})")
-    with running_postgres() as pg:
+    with running_postgres(durable=True) as pg:  # fsync on, like the SQLite file it is compared with
         results = {}
         configs = [("server, 1 worker", "w1", {"workers": 1})]
         if args.workers_check:

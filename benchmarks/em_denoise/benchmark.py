@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 DEFAULT_OPTIONS: Dict[str, Any] = {
     "crop_size": 96,  # training crop side in pixels (multiple of 8); 0 = whole images
     "crops_per_image": 1,  # random crops drawn from every training image per epoch
+    "lr_schedule": "cosine",  # cosine: anneal the learning rate to 0 over the epochs; constant: the original's
     "tune_images": 64,  # training images the classical filter is tuned on
     "previews": 4,  # test images rendered as PNG previews by inference
     "write_denoised": True,  # inference writes the denoised test set as HDF5 (real layout) to the artifacts
@@ -51,6 +52,8 @@ def _options(ctx: Any) -> Dict[str, Any]:
     crop = int(merged["crop_size"])
     if crop < 0 or crop % 8:
         raise ValueError(f"em_denoise: options.crop_size must be 0 or a positive multiple of 8, got {crop}")
+    if merged["lr_schedule"] not in ("cosine", "constant"):
+        raise ValueError(f"em_denoise: options.lr_schedule must be cosine or constant, got {merged['lr_schedule']!r}")
     return merged
 
 
@@ -181,12 +184,14 @@ def train(ctx: Any) -> None:
         })  # fmt: skip
 
     opt = _make_optimizer(net.parameters(), hp)
+    per_epoch = np.repeat(train_idx, int(opts["crops_per_image"]))
+    n_batches = math.ceil(len(per_epoch) / hp.batch_size)
+    sched = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, hp.epochs * n_batches))
+             if opts["lr_schedule"] == "cosine" else None)  # fmt: skip
     loss_fn = nn.MSELoss()
     scaler = torch.amp.GradScaler("cuda", enabled=ctx.device.startswith("cuda") and ctx.hardware.precision == "fp16")
     best = {"loss": math.inf, "epoch": 0, "state": copy.deepcopy(net.state_dict())}
     samples_seen, timed_samples, timed_s, bad_epochs, epoch = 0, 0, 0.0, 0, 0
-    per_epoch = np.repeat(train_idx, int(opts["crops_per_image"]))
-    n_batches = math.ceil(len(per_epoch) / hp.batch_size)
 
     with ctx.phase("training"):
         t_start = time.perf_counter()
@@ -206,6 +211,8 @@ def train(ctx: Any) -> None:
                 scaler.scale(loss).backward()
                 scaler.step(opt)
                 scaler.update()
+                if sched is not None:
+                    sched.step()
                 _sync(ctx.device)
                 now = time.perf_counter()
                 if b >= warmup:
@@ -215,7 +222,8 @@ def train(ctx: Any) -> None:
                 ep_loss += float(loss.detach()) * len(x)
                 ep_n += len(x)
                 samples_seen += len(x)
-            metrics: Dict[str, float] = {"train_loss": ep_loss / ep_n, "samples_seen": samples_seen}
+            metrics: Dict[str, float] = {"train_loss": ep_loss / ep_n, "samples_seen": samples_seen,
+                                         "learning_rate": opt.param_groups[0]["lr"]}  # fmt: skip
             monitor = metrics["train_loss"]
             if n_val:
                 pred, _ = _denoise(net, noisy_all[val_idx], meta, ctx, hp.batch_size)

@@ -41,8 +41,8 @@ class ServerSettings:
     state_dir: Path  # PID file, log file, auth files
     host: str = "127.0.0.1"  # loopback by default: exposing the server is a deliberate choice
     port: int = 5000
-    # One uvicorn worker: with more, every request was measured to wait ~43 ms (uvicorn's worker
-    # sockets miss TCP_NODELAY, so Nagle's algorithm meets delayed ACKs).  One async worker serves a
+    # One uvicorn worker: with more, every request was measured to wait ~40-43 ms (Nagle's algorithm
+    # meeting delayed ACKs: uvicorn's multi-worker sockets lack TCP_NODELAY; scripts/bench_server.py).  One async worker serves a
     # group's logging traffic; scale out with more server replicas behind a proxy if ever needed.
     workers: int = 1
     # MLflow 3.x starts a huey job runner (GenAI scorers, trace rollups) next to the server by default;
