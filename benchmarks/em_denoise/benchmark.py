@@ -27,8 +27,8 @@ from .model import ModelMeta
 log = logging.getLogger(__name__)
 
 DEFAULT_OPTIONS: Dict[str, Any] = {
-    "crop_size": 96,  # training crop side in pixels (multiple of 8); 0 = whole images
-    "crops_per_image": 1,  # random crops drawn from every training image per epoch
+    "crop_size": 64,  # training crop side in pixels (multiple of 8); 0 = whole images
+    "crops_per_image": 4,  # random crops drawn from every training image per epoch
     "lr_schedule": "cosine",  # cosine: anneal the learning rate to 0 over the epochs; constant: the original's
     "tune_images": 64,  # training images the classical filter is tuned on
     "previews": 4,  # test images rendered as PNG previews by inference

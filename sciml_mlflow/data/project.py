@@ -35,6 +35,17 @@ class Record:
     nfiles: Optional[int] = None
 
 
+def _reachable_by_config(section: dict, url: str) -> bool:
+    """An S3 mirror is tried only once configured: the committed config names buckets, not endpoints, and
+    an unconfigured s3:// URL would otherwise go to AWS's public endpoint (a bucket we do not own)."""
+    if not url.startswith("s3://"):
+        return True
+    if section.get("endpointurl") or section.get("profile") or section.get("access_key_id"):
+        return True
+    return any(os.environ.get(k) for k in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ACCESS_KEY_ID",
+                                           "AWS_PROFILE"))
+
+
 @dataclass(frozen=True)
 class Remote:
     """A DVC remote as configured (merged system/global/repo/local config)."""
@@ -147,7 +158,12 @@ class DvcProject:
         if env:
             return [declared[n] for n in env if n in declared]
         order = sorted(declared, key=lambda n: n != default)  # stable: default first, then as declared
-        return [declared[n] for n in order]
+        usable = [n for n in order if _reachable_by_config(conf["remote"][n], declared[n].url)]
+        skipped = sorted(set(order) - set(usable))
+        if skipped:
+            log.info("S3 remote(s) %s skipped: no endpoint or credentials configured (set endpointurl with "
+                     "`dvc remote modify --local`, AWS_ENDPOINT_URL or AWS credentials to use them)", ", ".join(skipped))
+        return [declared[n] for n in usable]
 
     def git_revision(self, rel: str = "dvc.lock") -> str:
         """Commit of the last change to the record file, with ``+dirty`` when the working copy differs."""

@@ -42,7 +42,7 @@ class Sink:
         return self.metrics[name][-1][1]
 
 
-def make_ctx(data_dir: Path, out: Path, mode: str, sink: Sink, epochs: int = 4, **options: Any) -> RunContext:
+def make_ctx(data_dir: Path, out: Path, mode: str, sink: Sink, epochs: int = 6, **options: Any) -> RunContext:
     return RunContext(
         benchmark="slstr_cloud", mode=mode, data_dir=data_dir, output_dir=out, model_dir=out / "model",
         device="cpu", seed=3, scale="tiny", model="small",
@@ -66,10 +66,22 @@ def scenes(tiny: Path) -> List[Any]:
 
 @pytest.fixture(scope="module")
 def trained(tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> Tuple[Path, Sink, Sink]:
+    """Train 6 epochs and infer on tiny data, on one torch thread.
+
+    One thread because on a shared 2-core machine OpenMP's spinning threads make a 2-thread run up to
+    5x slower; on an idle machine one thread costs ~1.5x.  The setting is restored afterwards.
+    """
+    import torch
+
     out = tmp_path_factory.mktemp("slstr_run")
     train_sink, inf_sink = Sink(), Sink()
-    benchmark.train(make_ctx(tiny, out, "train", train_sink))
-    benchmark.inference(make_ctx(tiny, out, "inference", inf_sink, previews=1))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        benchmark.train(make_ctx(tiny, out, "train", train_sink))
+        benchmark.inference(make_ctx(tiny, out, "inference", inf_sink, previews=1))
+    finally:
+        torch.set_num_threads(threads)
     return out, train_sink, inf_sink
 
 
