@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 DEFAULT_OPTIONS: Dict[str, Any] = {
     "crop_size": 64,  # training crop side in pixels (multiple of 8); 0 = whole images
     "crops_per_image": 4,  # random crops drawn from every training image per epoch
-    "lr_schedule": "cosine",  # cosine: anneal the learning rate to 0 over the epochs; constant: the original's
+    "lr_schedule": "cosine",  # cosine: 5 % linear warm-up, then anneal to 0 over the run; constant: the original's
     "tune_images": 64,  # training images the classical filter is tuned on
     "previews": 4,  # test images rendered as PNG previews by inference
     "write_denoised": True,  # inference writes the denoised test set as HDF5 (real layout) to the artifacts
@@ -186,8 +186,13 @@ def train(ctx: Any) -> None:
     opt = _make_optimizer(net.parameters(), hp)
     per_epoch = np.repeat(train_idx, int(opts["crops_per_image"]))
     n_batches = math.ceil(len(per_epoch) / hp.batch_size)
-    sched = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, hp.epochs * n_batches))
-             if opts["lr_schedule"] == "cosine" else None)  # fmt: skip
+    total_steps = max(1, hp.epochs * n_batches)
+    warm_steps = max(1, total_steps // 20)  # a short linear warm-up: Adam at lr 1e-2 with BatchNorm is unstable at first
+
+    def _cosine(step: int) -> float:
+        return min(1.0, (step + 1) / warm_steps) * 0.5 * (1.0 + math.cos(math.pi * min(step, total_steps) / total_steps))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, _cosine) if opts["lr_schedule"] == "cosine" else None
     loss_fn = nn.MSELoss()
     scaler = torch.amp.GradScaler("cuda", enabled=ctx.device.startswith("cuda") and ctx.hardware.precision == "fp16")
     best = {"loss": math.inf, "epoch": 0, "state": copy.deepcopy(net.state_dict())}

@@ -45,8 +45,8 @@ class FakeSink:
         return self.history[name][-1][1]
 
 
-def _ctx(mode: str, root: Path, out: Path, sink: FakeSink, epochs: int = 2, **options) -> RunContext:
-    hp = Hyperparameters(epochs=epochs, batch_size=8, learning_rate=0.01, weight_decay=0.0, optimizer="adam",
+def _ctx(mode: str, root: Path, out: Path, sink: FakeSink, epochs: int = 3, **options) -> RunContext:
+    hp = Hyperparameters(epochs=epochs, batch_size=16, learning_rate=0.01, weight_decay=0.0, optimizer="adam",
                          early_stopping_patience=0, validation_fraction=0.15)  # fmt: skip
     hw = HardwareProfile("cpu", "cpu", 1, 1, "fp32", {}, None, 0)
     return RunContext("em_denoise", mode, root, out, out / "model", "cpu", 7, "tiny", "small", hp, hw, sink,
@@ -162,19 +162,19 @@ def test_classical_filter_is_tuned_and_beats_the_noisy_input(em, tiny_root):
 def test_train_then_inference_on_tiny(em, tiny_root, tmp_path):
     benchmark, dataset, _, quality, _ = em
     sink = FakeSink()
-    benchmark.train(_ctx("train", tiny_root, tmp_path, sink, crop_size=64, crops_per_image=4))
+    benchmark.train(_ctx("train", tiny_root, tmp_path, sink, crop_size=64, crops_per_image=8))
     h = sink.history
     for name in ("train_loss", "val_loss", "val_psnr", "val_ssim", "epoch_elapsed_s", "samples_seen"):
-        assert [s for s, _ in h[name]] == [1, 2], name
+        assert [s for s, _ in h[name]] == [1, 2, 3], name
     for name in ("test_mse", "test_psnr", "test_ssim", "train_throughput_samples_per_s",
                  "inference_throughput_samples_per_s", "baseline_noisy_test_psnr", "baseline_noisy_test_ssim",
                  "baseline_noisy_test_mse", "baseline_filter_test_psnr", "baseline_filter_test_ssim",
                  "baseline_filter_test_mse"):  # fmt: skip
         assert math.isfinite(sink.last(name)) and (sink.last(name) > 0 or "mse" in name), name
-    assert sink.last("samples_seen") == 2 * 4 * sink.last("train_samples")
+    assert sink.last("samples_seen") == 3 * 8 * sink.last("train_samples")
     assert {"time/training_s", "time/evaluation_s", "time/data_loading_s"} <= set(h)
     # the weaker but real bar on tiny data: clearly better than the noisy input it was given
-    assert sink.last("test_psnr") > sink.last("baseline_noisy_test_psnr") + 1.0
+    assert sink.last("test_psnr") > sink.last("baseline_noisy_test_psnr") + 5.0
     assert sink.last("test_ssim") > sink.last("baseline_noisy_test_ssim")
     assert (tmp_path / "model" / "em_denoise.pt").is_file()
 
