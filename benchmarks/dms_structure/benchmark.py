@@ -10,15 +10,15 @@ import copy
 import csv
 import logging
 import math
-import random
 import time
-from contextlib import nullcontext
 from pathlib import Path
-from typing import Any, ContextManager, Dict, Iterator, List, Tuple, Union
+from typing import Any, Dict, List, Tuple, Union
 
 import numpy as np
 import torch
 from torch import nn
+
+from sciml_mlflow.training import autocast, make_optimizer, seed_everything, synchronize
 
 from . import dataset, model as dms_model, scores
 from .dataset import H5Split
@@ -132,38 +132,12 @@ def _options(ctx: Any) -> Dict[str, Any]:
     return opts
 
 
-def _seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
 
 
-def _autocast(ctx: Any) -> ContextManager[Any]:
-    """Mixed precision only where the profile asks for it and the device is a GPU."""
-    precision = getattr(ctx.hardware, "precision", "fp32")
-    if ctx.device.startswith("cuda"):
-        if precision == "tf32":
-            torch.backends.cuda.matmul.allow_tf32 = True
-            torch.backends.cudnn.allow_tf32 = True
-        if precision in ("bf16", "fp16"):
-            return torch.autocast("cuda", dtype=torch.bfloat16 if precision == "bf16" else torch.float16)
-    return nullcontext()
 
 
-def _sync(device: str) -> None:
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
 
 
-def _make_optimizer(params: Iterator[nn.Parameter], hp: Any) -> torch.optim.Optimizer:
-    name = hp.optimizer.lower()
-    if name == "adamw":
-        return torch.optim.AdamW(params, lr=hp.learning_rate, weight_decay=hp.weight_decay)
-    if name == "adam":
-        return torch.optim.Adam(params, lr=hp.learning_rate, weight_decay=hp.weight_decay)
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=hp.learning_rate, momentum=0.9, weight_decay=hp.weight_decay)
-    raise ValueError(f"dms_structure: unknown optimizer {hp.optimizer!r}; expected adam, adamw or sgd")
 
 
 def _loss_fn(multi_label: bool) -> nn.Module:
@@ -183,7 +157,7 @@ def _evaluate(
     loss_fn, total, n, outs, labs = _loss_fn(multi_label), 0.0, 0, [], []
     for x, y in loader:
         x, y = x.to(ctx.device, non_blocking=True), y.to(ctx.device)
-        with _autocast(ctx):
+        with autocast(ctx):
             out = net(x).float()
         total += float(loss_fn(out, _targets(y, multi_label))) * len(y)
         n += len(y)
@@ -200,7 +174,7 @@ def train(ctx: Any) -> None:
     opts = _options(ctx)
     multi_label = opts["multi_label"]
     hp = ctx.hparams
-    _seed_everything(ctx.seed)
+    seed_everything(ctx.seed)
     rng = np.random.default_rng(ctx.seed)
     workers = int(getattr(ctx.hardware, "dataloader_workers", 0))
 
@@ -226,7 +200,7 @@ def train(ctx: Any) -> None:
         )  # fmt: skip
         val_loader = _loader(train_data, val_idx, hp.batch_size, False, ctx.seed, workers) if n_val else None
 
-    opt = _make_optimizer(net.parameters(), hp)
+    opt = make_optimizer(net.parameters(), hp)
     loss_fn = _loss_fn(multi_label)
     scaler = torch.amp.GradScaler("cuda", enabled=ctx.device.startswith("cuda") and ctx.hardware.precision == "fp16")
     best = {"loss": math.inf, "epoch": 0, "state": copy.deepcopy(net.state_dict())}
@@ -244,13 +218,13 @@ def train(ctx: Any) -> None:
             for b, (x, y) in enumerate(bar):
                 x, y = x.to(ctx.device, non_blocking=True), y.to(ctx.device)
                 opt.zero_grad(set_to_none=True)
-                with _autocast(ctx):
+                with autocast(ctx):
                     out = net(x)
                     loss = loss_fn(out.float(), _targets(y, multi_label))
                 scaler.scale(loss).backward()
                 scaler.step(opt)
                 scaler.update()
-                _sync(ctx.device)
+                synchronize(ctx.device)
                 now = time.perf_counter()
                 if b >= warmup:
                     timed_samples += len(y)
@@ -305,7 +279,7 @@ def train(ctx: Any) -> None:
 
 def inference(ctx: Any) -> None:
     """Classify ``test/`` with the trained model; accuracy from argmax predictions vs labels."""
-    _seed_everything(ctx.seed)
+    seed_everything(ctx.seed)
     with ctx.phase("data_loading"):
         net, meta = dms_model.load(ctx.model_dir, ctx.device)
         multi_label = meta.multi_label
@@ -326,9 +300,9 @@ def inference(ctx: Any) -> None:
     with ctx.phase("evaluation"), torch.inference_mode():
         t_batch = time.perf_counter()
         for b, (x, _) in enumerate(ctx.progress(loader, total=len(loader), description="inference")):
-            with _autocast(ctx):
+            with autocast(ctx):
                 out = net(x.to(ctx.device, non_blocking=True)).float().cpu().numpy()
-            _sync(ctx.device)
+            synchronize(ctx.device)
             now = time.perf_counter()
             if b >= warmup:
                 timed_samples += len(out)

@@ -11,15 +11,15 @@ from __future__ import annotations
 import copy
 import logging
 import math
-import random
 import time
-from contextlib import nullcontext
 from pathlib import Path
-from typing import Any, ContextManager, Dict, Tuple
+from typing import Any, Dict, Tuple
 
 import numpy as np
 import torch
 from torch import nn
+
+from sciml_mlflow.training import autocast, make_optimizer, seed_everything, synchronize
 
 from . import classical, dataset, model as em_model, quality
 from .model import ModelMeta
@@ -57,38 +57,12 @@ def _options(ctx: Any) -> Dict[str, Any]:
     return merged
 
 
-def _seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
 
 
-def _autocast(ctx: Any) -> ContextManager[Any]:
-    """Mixed precision only where the profile asks for it and the device is a GPU."""
-    precision = getattr(ctx.hardware, "precision", "fp32")
-    if ctx.device.startswith("cuda"):
-        if precision == "tf32":
-            torch.backends.cuda.matmul.allow_tf32 = True
-            torch.backends.cudnn.allow_tf32 = True
-        if precision in ("bf16", "fp16"):
-            return torch.autocast("cuda", dtype=torch.bfloat16 if precision == "bf16" else torch.float16)
-    return nullcontext()
 
 
-def _sync(device: str) -> None:
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
 
 
-def _make_optimizer(params: Any, hp: Any) -> torch.optim.Optimizer:
-    name = hp.optimizer.lower()
-    if name == "adam":
-        return torch.optim.Adam(params, lr=hp.learning_rate, weight_decay=hp.weight_decay)
-    if name == "adamw":
-        return torch.optim.AdamW(params, lr=hp.learning_rate, weight_decay=hp.weight_decay)
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=hp.learning_rate, momentum=0.9, weight_decay=hp.weight_decay)
-    raise ValueError(f"em_denoise: unknown optimizer {hp.optimizer!r}; expected adam, adamw or sgd")
 
 
 def _data_range(data_dir: Path, clean_train: np.ndarray) -> float:
@@ -129,16 +103,16 @@ def _denoise(net: nn.Module, noisy: np.ndarray, meta: ModelMeta, ctx: Any, batch
 
     def run(s: int, e: int) -> np.ndarray:
         x = torch.from_numpy(noisy[s:e, None] / meta.data_range).to(ctx.device, non_blocking=True)
-        with _autocast(ctx):
+        with autocast(ctx):
             y = net(x)
         return y.float()[:, 0].cpu().numpy() * meta.data_range
 
     run(*batches[0])  # warm-up, untimed
-    _sync(ctx.device)
+    synchronize(ctx.device)
     t0 = time.perf_counter()
     for s, e in ctx.progress(batches, total=len(batches), description="denoise"):
         out[s:e] = run(s, e)
-    _sync(ctx.device)
+    synchronize(ctx.device)
     return out, len(noisy) / max(time.perf_counter() - t0, 1e-9)
 
 
@@ -154,7 +128,7 @@ def train(ctx: Any) -> None:
     validation split scored on whole images, then score model and baselines on ``test/``."""
     opts = _options(ctx)
     hp = ctx.hparams
-    _seed_everything(ctx.seed)
+    seed_everything(ctx.seed)
     rng = np.random.default_rng(ctx.seed)
 
     with ctx.phase("data_loading"):
@@ -183,7 +157,7 @@ def train(ctx: Any) -> None:
             "baseline_filter_sigma": filt.sigma, "baseline_filter_median_size": filt.median_size,
         })  # fmt: skip
 
-    opt = _make_optimizer(net.parameters(), hp)
+    opt = make_optimizer(net.parameters(), hp)
     per_epoch = np.repeat(train_idx, int(opts["crops_per_image"]))
     n_batches = math.ceil(len(per_epoch) / hp.batch_size)
     total_steps = max(1, hp.epochs * n_batches)
@@ -211,14 +185,14 @@ def train(ctx: Any) -> None:
                 x, y = _crops(noisy_t, clean_t, order[b * hp.batch_size : (b + 1) * hp.batch_size], crop, rng)
                 x, y = x.to(ctx.device, non_blocking=True), y.to(ctx.device, non_blocking=True)
                 opt.zero_grad(set_to_none=True)
-                with _autocast(ctx):
+                with autocast(ctx):
                     loss = loss_fn(net(x).float(), y)
                 scaler.scale(loss).backward()
                 scaler.step(opt)
                 scaler.update()
                 if sched is not None:
                     sched.step()
-                _sync(ctx.device)
+                synchronize(ctx.device)
                 now = time.perf_counter()
                 if b >= warmup:
                     timed_samples += len(x)
@@ -272,7 +246,7 @@ def train(ctx: Any) -> None:
 def inference(ctx: Any) -> None:
     """Denoise ``test/`` with the trained model; score against the clean truth; write previews and outputs."""
     opts = _options(ctx)
-    _seed_everything(ctx.seed)
+    seed_everything(ctx.seed)
     with ctx.phase("data_loading"):
         net, meta = em_model.load(ctx.model_dir, ctx.device)
         noisy, clean = dataset.load_split(ctx.data_dir, "test")

@@ -13,14 +13,15 @@ import csv
 import logging
 import math
 import time
-from contextlib import nullcontext
 from pathlib import Path
-from typing import Any, ContextManager, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import h5py
 import numpy as np
 import torch
 from torch import nn
+
+from sciml_mlflow.training import autocast, make_optimizer, synchronize
 
 from . import baseline, dataset, model as unet, previews, tiling
 from .model import ModelMeta
@@ -54,39 +55,17 @@ def _options(ctx: Any) -> Dict[str, Any]:
     return {**DEFAULT_OPTIONS, **opts}
 
 
-def _autocast(ctx: Any) -> ContextManager[Any]:
-    """Mixed precision only where the profile asks for it and the device is a GPU."""
-    precision = getattr(ctx.hardware, "precision", "fp32")
-    if ctx.device.startswith("cuda"):
-        if precision == "tf32":
-            torch.backends.cuda.matmul.allow_tf32 = True
-            torch.backends.cudnn.allow_tf32 = True
-        if precision in ("bf16", "fp16"):
-            return torch.autocast("cuda", dtype=torch.bfloat16 if precision == "bf16" else torch.float16)
-    return nullcontext()
 
 
-def _sync(device: str) -> None:
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
 
 
-def _make_optimizer(net: nn.Module, hp: Any) -> torch.optim.Optimizer:
-    name = hp.optimizer.lower()
-    if name == "adamw":
-        return torch.optim.AdamW(net.parameters(), lr=hp.learning_rate, weight_decay=hp.weight_decay)
-    if name == "adam":
-        return torch.optim.Adam(net.parameters(), lr=hp.learning_rate, weight_decay=hp.weight_decay)
-    if name == "sgd":
-        return torch.optim.SGD(net.parameters(), lr=hp.learning_rate, momentum=0.9, weight_decay=hp.weight_decay)
-    raise ValueError(f"slstr_cloud: unknown optimizer {hp.optimizer!r}; expected adam, adamw or sgd")
 
 
 def _predictor(net: unet.UNet, ctx: Any):
     """(B, C, p, p) numpy batch -> (B, p, p) cloud probabilities, for ``tiling.stitch``."""
 
     def predict(batch: np.ndarray) -> np.ndarray:
-        with torch.inference_mode(), _autocast(ctx):
+        with torch.inference_mode(), autocast(ctx):
             out = net.probabilities(torch.from_numpy(batch).to(ctx.device, non_blocking=True))
         return out.float().cpu().numpy()
 
@@ -169,7 +148,7 @@ def _validate(net: unet.UNet, source: _PatchSource, ctx: Any) -> Dict[str, float
     loss_fn, total, n, conf = nn.BCEWithLogitsLoss(reduction="sum"), 0.0, 0, Confusion()
     for x, y in source.batches(ctx.hparams.batch_size, None):
         xt, yt = torch.from_numpy(x).to(ctx.device), torch.from_numpy(y).to(ctx.device)
-        with _autocast(ctx):
+        with autocast(ctx):
             logits = net(xt).float()
         total += float(loss_fn(logits, yt))
         n += yt.numel()
@@ -217,7 +196,7 @@ def train(ctx: Any) -> None:
                               "train_patches": len(fit_src), "baseline_vis_min": threshold.vis_min,
                               "baseline_bt_max_k": threshold.bt_max})  # fmt: skip
 
-    opt = _make_optimizer(net, hp)
+    opt = make_optimizer(net.parameters(), hp)
     loss_fn = nn.BCEWithLogitsLoss()
     scaler = torch.amp.GradScaler("cuda", enabled=ctx.device.startswith("cuda") and ctx.hardware.precision == "fp16")
     best = {"loss": math.inf, "epoch": 0, "state": copy.deepcopy(net.state_dict())}
@@ -237,12 +216,12 @@ def train(ctx: Any) -> None:
                 if opts["augment"]:
                     xt, yt = _flip(xt, yt, rng)
                 opt.zero_grad(set_to_none=True)
-                with _autocast(ctx):
+                with autocast(ctx):
                     loss = loss_fn(net(xt).float(), yt)
                 scaler.scale(loss).backward()
                 scaler.step(opt)
                 scaler.update()
-                _sync(ctx.device)
+                synchronize(ctx.device)
                 now = time.perf_counter()
                 if b >= warmup:
                     timed_samples += len(x)
@@ -303,7 +282,7 @@ def inference(ctx: Any) -> None:
         threshold = baseline.ThresholdTest(**meta.baseline)
     predict = _predictor(net, ctx)
     predict(np.zeros((1, dataset.N_CHANNELS, tiling.PATCH, tiling.PATCH), np.float32))  # warm-up, untimed
-    _sync(ctx.device)
+    synchronize(ctx.device)
 
     model_conf, base_conf = Confusion(), Confusion()
     results: List[Tuple[str, np.ndarray, Dict[str, float]]] = []
@@ -314,7 +293,7 @@ def inference(ctx: Any) -> None:
             scene = dataset.read_scene(f)  # reading is I/O, not model throughput: timed by the phase only
             t0 = time.perf_counter()
             prob = _predict_scene(net, scene, ctx, stride)
-            _sync(ctx.device)
+            synchronize(ctx.device)
             timed_s += time.perf_counter() - t0
             pred = prob > 0.5
             base_pred = threshold.predict(scene.refs, scene.bts)

@@ -29,6 +29,7 @@ from sciml_mlflow.core.resources import checkout_root
 from sciml_mlflow.errors import ConfigError
 from sciml_mlflow.hardware.detect import compare, detect_machine, load_profile_matches, match_profile
 from sciml_mlflow.tracking import store
+from sciml_mlflow.training.seeding import seed_everything
 from sciml_mlflow.tracking.params import to_params
 from sciml_mlflow.tracking.redact import redact_mapping, redact_value
 
@@ -120,6 +121,8 @@ def run_benchmark(cfg: DictConfig, output_dir: Optional[Path] = None, overrides:
 
     run_name = cfg.run_name or f"{spec.name}-{cfg.mode}-{profile.name}"
     tags: Dict[str, str] = {
+        # user tags first: the framework's own keys below cannot be overwritten from the command line
+        **{str(k): str(redact_value(str(k), v)) for k, v in cfg.tags.items()},
         "benchmark": spec.name,
         "mode": cfg.mode,
         "hardware": profile.name,
@@ -131,7 +134,6 @@ def run_benchmark(cfg: DictConfig, output_dir: Optional[Path] = None, overrides:
         "dataset.scale": cfg.benchmark.dataset.scale,
         **provenance.git_state(checkout_root()),
         **provenance.versions(),
-        **{str(k): str(redact_value(str(k), v)) for k, v in cfg.tags.items()},
         **compliance.tags,
         **dict(extra_tags or {}),
     }
@@ -176,7 +178,7 @@ def run_benchmark(cfg: DictConfig, output_dir: Optional[Path] = None, overrides:
                 show_progress=bool(cfg.progress), phases=phases,
                 telemetry=getattr(session, "control", None),
             )
-            _seed_everything(int(cfg.seed))
+            seed_everything(int(cfg.seed))
             entry(ctx)
             with phases.phase("writing_outputs"):
                 if cfg.mode == "train" and any(model_dir.iterdir()):
@@ -260,15 +262,6 @@ def _log_traceback(client: Any, run_id: str, exc: BaseException) -> None:
         log.error("could not record the traceback on run %s: %s", run_id, inner)
 
 
-def _seed_everything(seed: int) -> None:
-    import random
-
-    import numpy as np
-    import torch
-
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
 
 
 def compose_check(cfg: DictConfig) -> List[str]:

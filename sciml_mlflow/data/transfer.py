@@ -14,7 +14,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, List, Sequence
 
 from sciml_mlflow.data.project import DvcProject, Remote
 from sciml_mlflow.errors import DataError

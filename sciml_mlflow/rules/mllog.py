@@ -12,7 +12,7 @@ import io
 import logging
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Tuple
 
 log = logging.getLogger(__name__)
 

@@ -29,6 +29,11 @@ def test_wheel_maps_conf_and_benchmarks_into_the_package(wheel: Path):
     assert "sciml_mlflow/_bundled/conf/hardware/a100.yaml" in names
     assert "sciml_mlflow/_bundled/benchmarks/dms_structure/benchmark.py" in names
     assert not [n for n in names if n.startswith(("benchmarks/", "conf/"))], "no top-level benchmarks/conf"
+    sources = {p.relative_to(ROOT).as_posix() for p in (ROOT / "sciml_mlflow").rglob("*.py")
+               if "__pycache__" not in p.parts}
+    assert sources <= set(names), f"modules missing from the wheel: {sorted(sources - set(names))}"
+    cards = {"sciml_mlflow/_bundled/" + p.relative_to(ROOT).as_posix() for p in (ROOT / "conf").rglob("*.yaml")}
+    assert cards <= set(names), f"config files missing from the wheel: {sorted(cards - set(names))}"
 
 
 @pytest.mark.slow
