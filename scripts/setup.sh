@@ -34,5 +34,5 @@ if [ "$what" = "test" ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
   fi
 else
-  python -m pip install -q -e .
+  python -m pip install -q -e ".[sweep,server]"   # launchers, Optuna, the tracking-server extras
 fi

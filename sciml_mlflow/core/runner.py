@@ -48,7 +48,8 @@ class RunResult:
     error: Optional[BaseException] = None
 
 
-def _hardware(cfg: DictConfig) -> tuple[HardwareProfile, Optional[str], Any]:
+def resolve_hardware(cfg: DictConfig) -> tuple[HardwareProfile, Optional[str], Any]:
+    """The configured profile with what was detected, the mismatch explanation (or None), and the machine."""
     from sciml_mlflow.core.resources import config_dir
 
     machine = detect_machine()
@@ -63,7 +64,8 @@ def _hardware(cfg: DictConfig) -> tuple[HardwareProfile, Optional[str], Any]:
     return profile, reason, machine
 
 
-def _device(profile: HardwareProfile) -> str:
+def select_device(profile: HardwareProfile) -> str:
+    """``cuda`` when the profile wants it and torch sees one; otherwise ``cpu`` (with a warning)."""
     if profile.accelerator == "cuda":
         import torch
 
@@ -91,7 +93,7 @@ def run_benchmark(cfg: DictConfig, output_dir: Optional[Path] = None, overrides:
     # 1. refuse early -------------------------------------------------------------------------
     spec = registry.get(cfg.benchmark.name)
     entry = spec.entry_point(cfg.mode)
-    profile, mismatch, machine = _hardware(cfg)
+    profile, mismatch, machine = resolve_hardware(cfg)
     if mismatch:
         _announce_mismatch(mismatch)
     from sciml_mlflow import rules
@@ -170,7 +172,7 @@ def run_benchmark(cfg: DictConfig, output_dir: Optional[Path] = None, overrides:
             tgt = cfg.benchmark.target
             ctx = RunContext(
                 benchmark=spec.name, mode=cfg.mode, data_dir=staged.path, output_dir=out, model_dir=model_dir,
-                device=_device(profile), seed=int(cfg.seed), scale=cfg.benchmark.dataset.scale,
+                device=select_device(profile), seed=int(cfg.seed), scale=cfg.benchmark.dataset.scale,
                 model=cfg.benchmark.model, hparams=make_hyperparameters(cfg.benchmark.training),
                 hardware=profile, metrics=metrics,
                 options=OmegaConf.to_container(cfg.benchmark.options, resolve=True),  # type: ignore[arg-type]

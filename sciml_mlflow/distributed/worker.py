@@ -109,14 +109,15 @@ def _follow(cfg: Any, job: Dict[str, Any], run_id: str, rank: int) -> None:
     from sciml_mlflow import telemetry
     from sciml_mlflow.core import registry
     from sciml_mlflow.core.context import RunContext, Target, _SimplePhases, make_hyperparameters
-    from sciml_mlflow.core.runner import _device, _hardware, _seed_everything
+    from sciml_mlflow.core.runner import resolve_hardware, select_device
+    from sciml_mlflow.training import seed_everything
     from sciml_mlflow.data.staging import stage_dataset
     from sciml_mlflow.tracking import store
     from sciml_mlflow.tracking.metric_buffer import MetricLogger
 
     spec = registry.get(cfg.benchmark.name)
     entry = spec.entry_point(cfg.mode)
-    profile, _, machine = _hardware(cfg)
+    profile, _, machine = resolve_hardware(cfg)
     client = store.connect(cfg.tracking.uri)
     staged = stage_dataset(spec, cfg.benchmark.dataset.name, cfg.benchmark.dataset.scale, cfg.benchmark.dataset.root)
     out = Path(job["output_dir"]) / f"rank_{rank}"
@@ -128,14 +129,14 @@ def _follow(cfg: Any, job: Dict[str, Any], run_id: str, rank: int) -> None:
             tgt = cfg.benchmark.target
             ctx = RunContext(
                 benchmark=spec.name, mode=cfg.mode, data_dir=staged.path, output_dir=out, model_dir=out / "model",
-                device=_device(profile), seed=int(cfg.seed), scale=cfg.benchmark.dataset.scale,
+                device=select_device(profile), seed=int(cfg.seed), scale=cfg.benchmark.dataset.scale,
                 model=cfg.benchmark.model, hparams=make_hyperparameters(cfg.benchmark.training), hardware=profile,
                 metrics=dropped, options=OmegaConf.to_container(cfg.benchmark.options, resolve=True),  # type: ignore[arg-type]
                 target=Target(tgt.metric, float(tgt.value), tgt.mode) if tgt is not None else None,
                 show_progress=False, phases=getattr(session, "phases", None) or _SimplePhases(dropped),
                 telemetry=getattr(session, "control", None),
             )
-            _seed_everything(int(cfg.seed))
+            seed_everything(int(cfg.seed))
             entry(ctx)
     finally:
         sink.close()
