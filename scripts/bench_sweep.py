@@ -43,10 +43,12 @@ def generate(path, scale, seed=0):
 '''
 
 
-def _sweep(root: Path, launcher: str, jobs: int, sleep: float, env: dict) -> float:
+def _sweep(root: Path, launcher: str, jobs: int, sleep: float, env: dict, real: bool = False, epochs: int = 2) -> float:
     seeds = ",".join(str(i) for i in range(1, jobs + 1))
-    cmd = [sys.executable, "-m", "sciml_mlflow", "-m", "benchmark=bench_toy", "hardware=cpu", "progress=false",
-           f"seed={seeds}", f"benchmark.options.sleep_s={sleep}", f"hydra.sweep.dir={root / launcher}"]
+    work = (["benchmark=dms_structure", f"benchmark.training.epochs={epochs}"] + [f"benchmark.{o}" for o in REAL_TINY] if real
+            else ["benchmark=bench_toy", f"benchmark.options.sleep_s={sleep}"])
+    cmd = [sys.executable, "-m", "sciml_mlflow", "-m", *work, "hardware=cpu", "progress=false",
+           f"seed={seeds}", f"hydra.sweep.dir={root / launcher}"]
     if launcher == "parallel":
         cmd += ["hydra/launcher=parallel", "hydra.launcher.n_jobs=2"]
     t0 = time.perf_counter()
@@ -57,10 +59,16 @@ def _sweep(root: Path, launcher: str, jobs: int, sleep: float, env: dict) -> flo
     return dt
 
 
+#: --real: tiny dms_structure runs (real CPU-bound training, a few seconds each) instead of the toy
+REAL_TINY = ["dataset.scale=tiny", "model=small"]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--jobs", type=int, default=8)
     ap.add_argument("--sleep", type=float, default=0.0, help="seconds of fake training per job")
+    ap.add_argument("--real", action="store_true", help="tiny dms_structure runs instead of the toy benchmark")
+    ap.add_argument("--epochs", type=int, default=2, help="--real: epochs per run")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -75,9 +83,14 @@ def main() -> None:
         env.pop("MLFLOW_RUN_ID", None)
         subprocess.run([sys.executable, "-c", "from sciml_mlflow.tracking.store import connect; import sys; "
                         "connect(sys.argv[1])", f"sqlite:///{root / 'home' / 'mlflow.db'}"], env=env, check=True)
-        basic = _sweep(root, "basic", args.jobs, args.sleep, env)
-        parallel = _sweep(root, "parallel", args.jobs, args.sleep, env)
-    print(f"{args.jobs}-job sweep, {args.sleep:g} s of work per job, {os.cpu_count()} CPUs")
+        if args.real:  # stage the tiny data once, outside both timings
+            subprocess.run([sys.executable, "-m", "sciml_mlflow", "benchmark=dms_structure", "hardware=cpu",
+                            "progress=false", *[f"benchmark.{o}" for o in REAL_TINY], "benchmark.training.epochs=1"],
+                           env=env, check=True, capture_output=True)
+        basic = _sweep(root, "basic", args.jobs, args.sleep, env, args.real, args.epochs)
+        parallel = _sweep(root, "parallel", args.jobs, args.sleep, env, args.real, args.epochs)
+    what = f"tiny dms_structure runs ({args.epochs} epochs)" if args.real else f"{args.sleep:g} s of work per job"
+    print(f"{args.jobs}-job sweep, {what}, {os.cpu_count()} CPUs")
     print(f"  basic launcher (1 process, jobs in sequence) : {basic:7.1f} s  ({basic / args.jobs:.2f} s/job)")
     print(f"  joblib, 2 workers (hydra/launcher=parallel)   : {parallel:7.1f} s  ({parallel / args.jobs:.2f} s/job)")
     print(f"  ratio basic / parallel                        : {basic / parallel:7.2f}x")

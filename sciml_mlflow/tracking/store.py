@@ -18,6 +18,7 @@ from sciml_mlflow.errors import TrackingError
 from sciml_mlflow.tracking.redact import redact_uri, strip_uri_credentials
 
 log = logging.getLogger(__name__)
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"  # read by MLflow 3.x's UI to choose its layout
 
 
 def quiet_mlflow_env() -> None:
@@ -125,7 +126,9 @@ def ensure_experiment(client: "object", name: str, artifact_root: Optional[str])
         else:
             location = artifact_root.rstrip("/") + "/" + name.replace("/", "_")
     try:
-        return client.create_experiment(name, artifact_location=location)  # type: ignore[attr-defined]
+        # The UI files an experiment it cannot classify under GenAI "evaluation runs"; ours are model training.
+        return client.create_experiment(name, artifact_location=location,  # type: ignore[attr-defined]
+                                        tags={EXPERIMENT_KIND_TAG: "custom_model_development"})
     except Exception:
         # Another process created it between our lookup and create (parallel sweeps).
         exp = client.get_experiment_by_name(name)  # type: ignore[attr-defined]

@@ -57,6 +57,7 @@ def test_train_then_inference_records_everything(make_benchmark, compose_cfg, ml
     assert run.info.status == "FINISHED"
     exp = mlflow_client.get_experiment(run.info.experiment_id)
     assert exp.name == "toy_ok"
+    assert exp.tags["mlflow.experimentKind"] == "custom_model_development"  # the UI shows it as model training
     p = run.data.params
     assert p["benchmark.name"] == "toy_ok" and p["seed"] == "7"
     assert p["benchmark.training.epochs"] == "2" and p["hardware.name"] == "cpu"

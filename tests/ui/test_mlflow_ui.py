@@ -1,0 +1,65 @@
+"""A benchmark run as a user meets it: in MLflow's own UI, served by a real `mlflow server`, in Chromium.
+
+The server is started through sciml_mlflow.server (one worker, no job runner) on a free loopback port
+against the run's SQLite store, and stopped by pid.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sciml_mlflow.core.runner import run_benchmark
+from tests.fixtures.mlflow_server import free_port
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+TOY = '''
+def train(ctx):
+    for epoch in range(ctx.hparams.epochs):
+        ctx.metrics.log("train_loss", 1.0 / (epoch + 1), step=epoch)
+        ctx.metrics.log("val_accuracy", 0.5 + 0.2 * epoch, step=epoch)
+    (ctx.model_dir / "model.txt").write_text("weights")
+'''
+
+
+@pytest.mark.services
+def test_training_run_shows_its_metrics_params_and_tags_in_the_mlflow_ui(make_benchmark, compose_cfg, mlflow_client,
+                                                                         sciml_home, tmp_path):
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install -y chromium (scripts/setup.sh does)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright python package is not installed")
+    from sciml_mlflow.server import process
+    from sciml_mlflow.server.settings import ServerSettings
+
+    make_benchmark("toy_ui", TOY)
+    result = run_benchmark(compose_cfg("benchmark=toy_ui", "benchmark.training.epochs=3"), tmp_path / "run")
+    settings = ServerSettings(backend_store_uri=f"sqlite:///{sciml_home}/mlflow.db",
+                              artifacts_destination=str(tmp_path / "served-artifacts"),
+                              state_dir=tmp_path / "server", port=free_port())
+    process.start(settings)
+    try:
+        with sync_api.sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+            try:
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                page.goto(f"{settings.url}/#/experiments/{result.experiment_id}/runs/{result.run_id}")
+                page.get_by_text("val_accuracy").first.wait_for(timeout=60_000)
+                body = page.inner_text("body")
+                assert "toy_ui-train-cpu" in body  # the run name
+                assert "train_loss" in body and "benchmark.training.epochs" in body
+                assert "Finished" in body or "FINISHED" in body
+                shot = tmp_path / "mlflow-ui-run.png"
+                page.screenshot(path=str(shot), full_page=True)
+                assert shot.stat().st_size > 20_000
+                page.goto(f"{settings.url}/#/experiments/{result.experiment_id}/runs")
+                page.get_by_text("toy_ui-train-cpu").first.wait_for(timeout=60_000)  # listed in the runs table
+                page.screenshot(path=str(tmp_path / "mlflow-ui-runs.png"), full_page=True)
+            finally:
+                browser.close()
+    finally:
+        assert process.stop(settings.state_dir)
