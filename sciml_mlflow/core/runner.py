@@ -181,6 +181,7 @@ def run_benchmark(cfg: DictConfig, output_dir: Optional[Path] = None, overrides:
                 telemetry=getattr(session, "control", None),
             )
             seed_everything(int(cfg.seed))
+            getattr(session, "start_clock", lambda: None)()  # run_start: staging is not time-to-train
             entry(ctx)
             with phases.phase("writing_outputs"):
                 if cfg.mode == "train" and any(model_dir.iterdir()):

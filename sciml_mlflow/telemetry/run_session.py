@@ -85,6 +85,11 @@ class TelemetrySession(contextlib.AbstractContextManager):
                 self._metrics.add_listener(target.metric, self.watcher)
         return self
 
+    def start_clock(self) -> None:
+        """The benchmark's run_start (MLPerf): time- and energy-to-target count from here, not from staging."""
+        if self.watcher is not None:
+            self.watcher.start_clock(time.perf_counter())
+
     def _record_hardware(self) -> None:
         """Fingerprint tags + hardware/fingerprint.json, and hardware/profile_check.json."""
         from sciml_mlflow.hardware import fingerprint as fpm

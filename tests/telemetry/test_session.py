@@ -143,3 +143,17 @@ def test_rapl_energy_monitor_region_flops_and_mismatch(make_benchmark, compose_c
     # achieved FLOP/s against the a100 profile's tf32 peak
     assert m["achieved_flops_per_s"] == pytest.approx(5e8)
     assert m["flops_utilization_percentage"] == pytest.approx(100 * 5e8 / 156e12)
+
+
+def test_time_to_target_excludes_data_staging(make_benchmark, compose_cfg, mlflow_client, tmp_path):
+    """MLPerf's time to train starts at run_start: a slow download/generation must not count."""
+    root = make_benchmark("tele_slow_data", TARGET_CODE, TARGET_CARD)
+    (root / "benchmarks" / "tele_slow_data" / "dataset.py").write_text(
+        "import time\nfrom pathlib import Path\nSCALES = {'tiny': {}}\n"
+        "def generate(root, scale, seed=0):\n    time.sleep(1.5)\n"
+        "    (Path(root) / 'values.txt').write_text('1')\n    return [Path(root) / 'values.txt']\n")
+    res = _run(compose_cfg, tmp_path, "benchmark=tele_slow_data")
+    m = mlflow_client.get_run(res.run_id).data.metrics
+    assert m["time/data_staging_s"] >= 1.5
+    assert 0.45 <= m["time_to_target_s"] < 1.5, m["time_to_target_s"]
+    assert m["time_to_solution_s"] >= m["time_to_target_s"] + 1.5
