@@ -6,10 +6,8 @@ X-ray diffuse multiple scattering patterns, after SciMLBench v1.2's ``dms_struct
 
 from __future__ import annotations
 
-import copy
 import csv
 import logging
-import math
 import time
 from pathlib import Path
 from typing import Any, Dict, List, Tuple, Union
@@ -18,7 +16,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from sciml_mlflow.training import autocast, make_optimizer, seed_everything, synchronize
+from sciml_mlflow.training import (
+    EarlyStopping,
+    ThroughputMeter,
+    autocast,
+    make_optimizer,
+    seed_everything,
+    synchronize,
+)
 
 from . import dataset, model as dms_model, scores
 from .dataset import H5Split
@@ -203,8 +208,9 @@ def train(ctx: Any) -> None:
     opt = make_optimizer(net.parameters(), hp)
     loss_fn = _loss_fn(multi_label)
     scaler = torch.amp.GradScaler("cuda", enabled=ctx.device.startswith("cuda") and ctx.hardware.precision == "fp16")
-    best = {"loss": math.inf, "epoch": 0, "state": copy.deepcopy(net.state_dict())}
-    samples_seen, timed_samples, timed_s, bad_epochs, epoch = 0, 0, 0.0, 0, 0
+    stopper = EarlyStopping(net, hp.early_stopping_patience)
+    samples_seen, epoch = 0, 0
+    meter = ThroughputMeter()
 
     with ctx.phase("training"):
         t_start = time.perf_counter()
@@ -213,7 +219,7 @@ def train(ctx: Any) -> None:
             loader = _loader(train_data, train_idx, hp.batch_size, True, ctx.seed + epoch, workers)
             warmup = min(WARMUP_BATCHES, max(1, len(loader) // 2)) if epoch == 1 else 0
             ep_loss, ep_correct, ep_n = 0.0, 0.0, 0
-            t_batch = time.perf_counter()
+            meter.start()
             bar = ctx.progress(loader, total=len(loader), description=f"epoch {epoch}/{hp.epochs}")
             for b, (x, y) in enumerate(bar):
                 x, y = x.to(ctx.device, non_blocking=True), y.to(ctx.device)
@@ -225,11 +231,7 @@ def train(ctx: Any) -> None:
                 scaler.step(opt)
                 scaler.update()
                 synchronize(ctx.device)
-                now = time.perf_counter()
-                if b >= warmup:
-                    timed_samples += len(y)
-                    timed_s += now - t_batch
-                t_batch = now
+                meter.tick(len(y), counted=b >= warmup)
                 with torch.no_grad():
                     pred = scores.predict(out.detach().float().cpu().numpy(), multi_label)
                     ep_correct += float(np.sum(pred == scores.truth(y.cpu().numpy(), multi_label))) / (
@@ -249,25 +251,20 @@ def train(ctx: Any) -> None:
                 metrics["val_loss"] = val_loss
                 metrics.update(scores.summary(val_out, val_lab, multi_label, "val", names))
                 monitor = val_loss
-            if timed_s > 0:
-                metrics["train_throughput_samples_per_s"] = timed_samples / timed_s
+            if meter.rate is not None:
+                metrics["train_throughput_samples_per_s"] = meter.rate
             metrics["epoch_elapsed_s"] = time.perf_counter() - t_start
             ctx.metrics.log_dict(metrics, step=epoch)
             log.info("dms_structure: epoch %d %s", epoch, ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()))
-            if monitor < best["loss"]:
-                best = {"loss": monitor, "epoch": epoch, "state": copy.deepcopy(net.state_dict())}
-                bad_epochs = 0
-            else:
-                bad_epochs += 1
-                if hp.early_stopping_patience > 0 and bad_epochs >= hp.early_stopping_patience:
-                    log.info("dms_structure: early stop after epoch %d (best %d)", epoch, best["epoch"])
-                    break
-        net.load_state_dict(best["state"])
+            if stopper.step(monitor, epoch, net):
+                log.info("dms_structure: early stop after epoch %d (best %d)", epoch, stopper.best_epoch)
+                break
+        stopper.restore(net)
 
     with ctx.phase("evaluation"):
         test_loader = _loader(test_data, np.arange(len(test_data)), hp.batch_size, False, ctx.seed, workers)
         test_loss, test_out, test_lab = _evaluate(net, test_loader, ctx, multi_label)
-        final = {"test_loss": test_loss, "best_epoch": best["epoch"], "epochs_run": epoch}
+        final = {"test_loss": test_loss, "best_epoch": stopper.best_epoch, "epochs_run": epoch}
         final.update(scores.summary(test_out, test_lab, multi_label, "test", names))
         final.update(scores.majority_baseline(train_data.labels.numpy()[train_idx], test_lab, multi_label))
         ctx.metrics.log_dict(final, step=epoch)
@@ -296,18 +293,14 @@ def inference(ctx: Any) -> None:
     loader = _loader(data, np.arange(len(data)), ctx.hparams.batch_size, False, ctx.seed, workers)
     warmup = min(WARMUP_BATCHES, max(1, len(loader) // 2))
     outs: List[np.ndarray] = []
-    timed_samples, timed_s = 0, 0.0
+    meter = ThroughputMeter()
     with ctx.phase("evaluation"), torch.inference_mode():
-        t_batch = time.perf_counter()
+        meter.start()
         for b, (x, _) in enumerate(ctx.progress(loader, total=len(loader), description="inference")):
             with autocast(ctx):
                 out = net(x.to(ctx.device, non_blocking=True)).float().cpu().numpy()
             synchronize(ctx.device)
-            now = time.perf_counter()
-            if b >= warmup:
-                timed_samples += len(out)
-                timed_s += now - t_batch
-            t_batch = now
+            meter.tick(len(out), counted=b >= warmup)
             outs.append(out)
     logits = np.concatenate(outs)
     labels = data.labels.numpy()
@@ -315,8 +308,8 @@ def inference(ctx: Any) -> None:
     metrics: Dict[str, float] = {"inference_accuracy": scores.accuracy(pred, true), "inference_samples": len(pred)}
     if multi_label:
         metrics["inference_macro_f1"] = float(scores.f1_per_label(pred, true).mean())
-    if timed_s > 0:
-        metrics["inference_throughput_samples_per_s"] = timed_samples / timed_s
+    if meter.rate is not None:
+        metrics["inference_throughput_samples_per_s"] = meter.rate
     ctx.metrics.log_dict(metrics)
     log.info("dms_structure: %s", ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()))
 

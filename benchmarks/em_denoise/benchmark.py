@@ -8,7 +8,6 @@ input itself and a classical median + Gaussian filter tuned on the training imag
 
 from __future__ import annotations
 
-import copy
 import logging
 import math
 import time
@@ -19,7 +18,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from sciml_mlflow.training import autocast, make_optimizer, seed_everything, synchronize
+from sciml_mlflow.training import (
+    EarlyStopping,
+    ThroughputMeter,
+    autocast,
+    make_optimizer,
+    seed_everything,
+    synchronize,
+)
 
 from . import classical, dataset, model as em_model, quality
 from .model import ModelMeta
@@ -169,8 +175,9 @@ def train(ctx: Any) -> None:
     sched = torch.optim.lr_scheduler.LambdaLR(opt, _cosine) if opts["lr_schedule"] == "cosine" else None
     loss_fn = nn.MSELoss()
     scaler = torch.amp.GradScaler("cuda", enabled=ctx.device.startswith("cuda") and ctx.hardware.precision == "fp16")
-    best = {"loss": math.inf, "epoch": 0, "state": copy.deepcopy(net.state_dict())}
-    samples_seen, timed_samples, timed_s, bad_epochs, epoch = 0, 0, 0.0, 0, 0
+    stopper = EarlyStopping(net, hp.early_stopping_patience)
+    samples_seen, epoch = 0, 0
+    meter = ThroughputMeter()
 
     with ctx.phase("training"):
         t_start = time.perf_counter()
@@ -179,7 +186,7 @@ def train(ctx: Any) -> None:
             order = rng.permutation(per_epoch)
             warmup = min(WARMUP_BATCHES, n_batches - 1) if epoch == 1 else 0
             ep_loss, ep_n = 0.0, 0
-            t_batch = time.perf_counter()
+            meter.start()
             batches = range(n_batches)
             for b in ctx.progress(batches, total=n_batches, description=f"epoch {epoch}/{hp.epochs}"):
                 x, y = _crops(noisy_t, clean_t, order[b * hp.batch_size : (b + 1) * hp.batch_size], crop, rng)
@@ -193,11 +200,7 @@ def train(ctx: Any) -> None:
                 if sched is not None:
                     sched.step()
                 synchronize(ctx.device)
-                now = time.perf_counter()
-                if b >= warmup:
-                    timed_samples += len(x)
-                    timed_s += now - t_batch
-                t_batch = now
+                meter.tick(len(x), counted=b >= warmup)
                 ep_loss += float(loss.detach()) * len(x)
                 ep_n += len(x)
                 samples_seen += len(x)
@@ -210,32 +213,27 @@ def train(ctx: Any) -> None:
                 metrics.update({k: v for k, v in _scores(pred, clean_all[val_idx], data_range, "val").items()
                                 if k != "val_mse"})  # fmt: skip
                 monitor = metrics["val_loss"]
-            if timed_s > 0:
-                metrics["train_throughput_samples_per_s"] = timed_samples / timed_s
+            if meter.rate is not None:
+                metrics["train_throughput_samples_per_s"] = meter.rate
             metrics["epoch_elapsed_s"] = time.perf_counter() - t_start
             ctx.metrics.log_dict(metrics, step=epoch)
             log.info("em_denoise: epoch %d %s", epoch, ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()))
-            if monitor < best["loss"]:
-                best = {"loss": monitor, "epoch": epoch, "state": copy.deepcopy(net.state_dict())}
-                bad_epochs = 0
-            else:
-                bad_epochs += 1
-                if hp.early_stopping_patience > 0 and bad_epochs >= hp.early_stopping_patience:
-                    log.info("em_denoise: early stop after epoch %d (best %d)", epoch, best["epoch"])
-                    break
-        net.load_state_dict(best["state"])
+            if stopper.step(monitor, epoch, net):
+                log.info("em_denoise: early stop after epoch %d (best %d)", epoch, stopper.best_epoch)
+                break
+        stopper.restore(net)
 
     with ctx.phase("evaluation"):
         pred, rate = _denoise(net, noisy_test, meta, ctx, hp.batch_size)
-        final: Dict[str, float] = {"best_epoch": best["epoch"], "epochs_run": epoch,
+        final: Dict[str, float] = {"best_epoch": stopper.best_epoch, "epochs_run": epoch,
                                    "inference_throughput_samples_per_s": rate}  # fmt: skip
         final.update(_scores(pred, clean_test, data_range, "test"))
         final.update(_scores(noisy_test, clean_test, data_range, "baseline_noisy_test"))
         final.update(_scores(filt.apply(noisy_test), clean_test, data_range, "baseline_filter_test"))
         final["test_psnr_gain_over_filter_db"] = final["test_psnr"] - final["baseline_filter_test_psnr"]
         final["test_ssim_gain_over_filter"] = final["test_ssim"] - final["baseline_filter_test_ssim"]
-        if timed_s > 0:
-            final["train_throughput_samples_per_s"] = timed_samples / timed_s
+        if meter.rate is not None:
+            final["train_throughput_samples_per_s"] = meter.rate
         ctx.metrics.log_dict(final, step=epoch)
         log.info("em_denoise: %s", ", ".join(f"{k}={v:.4g}" for k, v in final.items()))
 

@@ -8,7 +8,6 @@ brightness/temperature threshold test tuned on the training files.
 
 from __future__ import annotations
 
-import copy
 import csv
 import logging
 import math
@@ -21,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from sciml_mlflow.training import autocast, make_optimizer, synchronize
+from sciml_mlflow.training import EarlyStopping, ThroughputMeter, autocast, make_optimizer, synchronize
 
 from . import baseline, dataset, model as unet, previews, tiling
 from .model import ModelMeta
@@ -199,8 +198,9 @@ def train(ctx: Any) -> None:
     opt = make_optimizer(net.parameters(), hp)
     loss_fn = nn.BCEWithLogitsLoss()
     scaler = torch.amp.GradScaler("cuda", enabled=ctx.device.startswith("cuda") and ctx.hardware.precision == "fp16")
-    best = {"loss": math.inf, "epoch": 0, "state": copy.deepcopy(net.state_dict())}
-    samples_seen, timed_samples, timed_s, bad_epochs, epoch = 0, 0, 0.0, 0, 0
+    stopper = EarlyStopping(net, hp.early_stopping_patience)
+    samples_seen, epoch = 0, 0
+    meter = ThroughputMeter()
 
     with ctx.phase("training"):
         t_start = time.perf_counter()
@@ -209,7 +209,7 @@ def train(ctx: Any) -> None:
             n_batches = fit_src.n_batches(hp.batch_size)
             warmup = min(WARMUP_BATCHES, max(1, n_batches // 2)) if epoch == 1 else 0
             ep_loss, ep_n = 0.0, 0
-            t_batch = time.perf_counter()
+            meter.start()
             batches = fit_src.batches(hp.batch_size, rng)
             for b, (x, y) in enumerate(ctx.progress(batches, total=n_batches, description=f"epoch {epoch}/{hp.epochs}")):
                 xt, yt = torch.from_numpy(x).to(ctx.device), torch.from_numpy(y).to(ctx.device)
@@ -222,11 +222,7 @@ def train(ctx: Any) -> None:
                 scaler.step(opt)
                 scaler.update()
                 synchronize(ctx.device)
-                now = time.perf_counter()
-                if b >= warmup:
-                    timed_samples += len(x)
-                    timed_s += now - t_batch
-                t_batch = now
+                meter.tick(len(x), counted=b >= warmup)
                 ep_loss += float(loss.detach()) * len(x)
                 ep_n += len(x)
                 samples_seen += len(x)
@@ -235,20 +231,15 @@ def train(ctx: Any) -> None:
             if len(val_src):
                 metrics.update(_validate(net, val_src, ctx))
                 monitor = metrics["val_loss"]
-            if timed_s > 0:
-                metrics["train_throughput_samples_per_s"] = timed_samples / timed_s
+            if meter.rate is not None:
+                metrics["train_throughput_samples_per_s"] = meter.rate
             metrics["epoch_elapsed_s"] = time.perf_counter() - t_start
             ctx.metrics.log_dict(metrics, step=epoch)
             log.info("slstr_cloud: epoch %d %s", epoch, ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()))
-            if monitor < best["loss"]:
-                best = {"loss": monitor, "epoch": epoch, "state": copy.deepcopy(net.state_dict())}
-                bad_epochs = 0
-            else:
-                bad_epochs += 1
-                if hp.early_stopping_patience > 0 and bad_epochs >= hp.early_stopping_patience:
-                    log.info("slstr_cloud: early stop after epoch %d (best %d)", epoch, best["epoch"])
-                    break
-        net.load_state_dict(best["state"])
+            if stopper.step(monitor, epoch, net):
+                log.info("slstr_cloud: early stop after epoch %d (best %d)", epoch, stopper.best_epoch)
+                break
+        stopper.restore(net)
         net.eval()
 
     with ctx.phase("evaluation"):
@@ -258,7 +249,7 @@ def train(ctx: Any) -> None:
             model_conf.add(_predict_scene(net, scene, ctx, int(opts["inference_stride"])) > 0.5, scene.mask)
             base_conf.add(threshold.predict(scene.refs, scene.bts), scene.mask)
         final = {**model_conf.summary("test"), **base_conf.summary("baseline_test"),
-                 "best_epoch": best["epoch"], "epochs_run": epoch}  # fmt: skip
+                 "best_epoch": stopper.best_epoch, "epochs_run": epoch}  # fmt: skip
         for name in ("accuracy", "f1", "iou"):
             final[f"test_{name}_gain_over_baseline"] = final[f"test_{name}"] - final[f"baseline_test_{name}"]
         ctx.metrics.log_dict(final, step=epoch)

@@ -5,8 +5,10 @@ profile, the seed), so it also owns turning them into torch objects: every bench
 same way, and a rule table constraining ``benchmark.training.optimizer`` means the same for all of them.
 """
 
+from sciml_mlflow.training.early_stopping import EarlyStopping
 from sciml_mlflow.training.optimizer import make_optimizer
 from sciml_mlflow.training.precision import autocast, synchronize
 from sciml_mlflow.training.seeding import seed_everything
+from sciml_mlflow.training.throughput import ThroughputMeter
 
-__all__ = ["autocast", "make_optimizer", "seed_everything", "synchronize"]
+__all__ = ["EarlyStopping", "ThroughputMeter", "autocast", "make_optimizer", "seed_everything", "synchronize"]
