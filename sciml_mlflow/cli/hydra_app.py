@@ -13,8 +13,6 @@ from typing import List
 
 log = logging.getLogger("sciml_mlflow")
 
-_NO_RUN_FLAGS = ("--help", "-h", "--hydra-help", "--cfg", "-c", "--info", "-i", "--shell-completion", "-sc")
-
 
 def _with_detected_hardware(argv: List[str]) -> List[str]:
     """Append ``hardware=<detected>`` when the command line names no profile (or ``hardware=auto``)."""
@@ -24,7 +22,11 @@ def _with_detected_hardware(argv: List[str]) -> List[str]:
     if any(a in ("--help", "-h", "--hydra-help") for a in argv):
         return argv
     from sciml_mlflow.core.resources import config_dir
-    from sciml_mlflow.hardware.detect import detect_machine, load_profile_matches, match_profile
+    from sciml_mlflow.hardware.detect import (
+        detect_machine,
+        load_profile_matches,
+        match_profile,
+    )
 
     detected = match_profile(detect_machine(), load_profile_matches(config_dir() / "hardware"))
     log.debug("hardware profile detected from this machine: %s", detected)
@@ -33,15 +35,13 @@ def _with_detected_hardware(argv: List[str]) -> List[str]:
 
 def _task(cfg: "object") -> "object":
     from hydra.core.hydra_config import HydraConfig
-
-    from sciml_mlflow.core.runner import run_benchmark
-    from sciml_mlflow.errors import ConfigError, SciMLError
-    from sciml_mlflow.tracking.store import ui_command
-
     from hydra.types import RunMode
 
     from sciml_mlflow import distributed
+    from sciml_mlflow.core.runner import run_benchmark
+    from sciml_mlflow.errors import ConfigError, SciMLError
     from sciml_mlflow.sweep import current_job
+    from sciml_mlflow.tracking.store import ui_command
 
     hc = HydraConfig.get()
     job = current_job()  # set by the sweep callback in multirun jobs
@@ -66,16 +66,15 @@ def main() -> None:
     """Console entry: register schemas, detect hardware, run Hydra."""
     import hydra
 
+    from sciml_mlflow.config.compose import collection_searchpath_override
     from sciml_mlflow.config.schema import register_schemas
     from sciml_mlflow.core.resources import config_dir
-
-    from sciml_mlflow.config.compose import collection_searchpath_override
+    from sciml_mlflow.sweep import parent
 
     register_schemas()
     argv = _with_detected_hardware(sys.argv[1:])
     sys.argv = [sys.argv[0]] + argv + collection_searchpath_override(argv)
     app = hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")(_task)
-    from sciml_mlflow.sweep import parent
 
     failed, killed = True, False
     try:
