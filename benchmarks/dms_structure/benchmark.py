@@ -20,12 +20,14 @@ from sciml_mlflow.training import (
     EarlyStopping,
     ThroughputMeter,
     autocast,
+    grad_scaler,
     make_optimizer,
     seed_everything,
     synchronize,
 )
 
-from . import dataset, model as dms_model, scores
+from . import dataset, scores
+from . import model as dms_model
 from .dataset import H5Split
 from .model import ModelMeta
 
@@ -207,7 +209,7 @@ def train(ctx: Any) -> None:
 
     opt = make_optimizer(net.parameters(), hp)
     loss_fn = _loss_fn(multi_label)
-    scaler = torch.amp.GradScaler("cuda", enabled=ctx.device.startswith("cuda") and ctx.hardware.precision == "fp16")
+    scaler = grad_scaler(ctx)
     stopper = EarlyStopping(net, hp.early_stopping_patience)
     samples_seen, epoch = 0, 0
     meter = ThroughputMeter()

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import logging
 import os
-from contextlib import nullcontext
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ContextManager, Dict, Iterator, List, Optional, Sequence, Tuple
@@ -166,7 +166,9 @@ def _single_threaded_blas() -> ContextManager[object]:
     """One BLAS thread per worker: the matrices are small, and OpenBLAS's own threads only spin against
     ours (measured: 4x the CPU time per pattern on 2 cores)."""
     try:
-        from threadpoolctl import threadpool_limits  # optional: present with scikit-learn/scipy stacks
+        from threadpoolctl import (
+            threadpool_limits,  # optional: present with scikit-learn/scipy stacks
+        )
     except ImportError:
         return nullcontext()
     return threadpool_limits(limits=1, user_api="blas")

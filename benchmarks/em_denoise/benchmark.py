@@ -22,12 +22,14 @@ from sciml_mlflow.training import (
     EarlyStopping,
     ThroughputMeter,
     autocast,
+    grad_scaler,
     make_optimizer,
     seed_everything,
     synchronize,
 )
 
-from . import classical, dataset, model as em_model, quality
+from . import classical, dataset, quality
+from . import model as em_model
 from .model import ModelMeta
 
 log = logging.getLogger(__name__)
@@ -174,7 +176,7 @@ def train(ctx: Any) -> None:
 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, _cosine) if opts["lr_schedule"] == "cosine" else None
     loss_fn = nn.MSELoss()
-    scaler = torch.amp.GradScaler("cuda", enabled=ctx.device.startswith("cuda") and ctx.hardware.precision == "fp16")
+    scaler = grad_scaler(ctx)
     stopper = EarlyStopping(net, hp.early_stopping_patience)
     samples_seen, epoch = 0, 0
     meter = ThroughputMeter()

@@ -37,7 +37,9 @@ def psnr_per_image(pred: np.ndarray, clean: np.ndarray, data_range: float) -> np
 
 def ssim_per_image(pred: np.ndarray, clean: np.ndarray, data_range: float) -> np.ndarray:
     """SSIM of each image (Wang et al. 2004 settings, scikit-image implementation)."""
-    from skimage.metrics import structural_similarity  # imported lazily: skimage's import is slow
+    from skimage.metrics import (
+        structural_similarity,  # imported lazily: skimage's import is slow
+    )
 
     return np.array([
         structural_similarity(c, p, data_range=data_range, gaussian_weights=True, sigma=1.5,

@@ -20,9 +20,17 @@ import numpy as np
 import torch
 from torch import nn
 
-from sciml_mlflow.training import EarlyStopping, ThroughputMeter, autocast, make_optimizer, synchronize
+from sciml_mlflow.training import (
+    EarlyStopping,
+    ThroughputMeter,
+    autocast,
+    grad_scaler,
+    make_optimizer,
+    synchronize,
+)
 
-from . import baseline, dataset, model as unet, previews, tiling
+from . import baseline, dataset, previews, tiling
+from . import model as unet
 from .model import ModelMeta
 from .scores import Confusion
 
@@ -197,7 +205,7 @@ def train(ctx: Any) -> None:
 
     opt = make_optimizer(net.parameters(), hp)
     loss_fn = nn.BCEWithLogitsLoss()
-    scaler = torch.amp.GradScaler("cuda", enabled=ctx.device.startswith("cuda") and ctx.hardware.precision == "fp16")
+    scaler = grad_scaler(ctx)
     stopper = EarlyStopping(net, hp.early_stopping_patience)
     samples_seen, epoch = 0, 0
     meter = ThroughputMeter()

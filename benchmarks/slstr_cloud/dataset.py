@@ -16,8 +16,8 @@ reflectances, one for all temperatures), concatenated to 9 channels.  The train/
 from __future__ import annotations
 
 import logging
-import os
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path

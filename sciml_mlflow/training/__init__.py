@@ -7,8 +7,8 @@ same way, and a rule table constraining ``benchmark.training.optimizer`` means t
 
 from sciml_mlflow.training.early_stopping import EarlyStopping
 from sciml_mlflow.training.optimizer import make_optimizer
-from sciml_mlflow.training.precision import autocast, synchronize
+from sciml_mlflow.training.precision import autocast, grad_scaler, synchronize
 from sciml_mlflow.training.seeding import seed_everything
 from sciml_mlflow.training.throughput import ThroughputMeter
 
-__all__ = ["EarlyStopping", "ThroughputMeter", "autocast", "make_optimizer", "seed_everything", "synchronize"]
+__all__ = ["EarlyStopping", "ThroughputMeter", "autocast", "grad_scaler", "make_optimizer", "seed_everything", "synchronize"]

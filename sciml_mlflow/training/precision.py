@@ -26,3 +26,10 @@ def synchronize(device: str) -> None:
         import torch
 
         torch.cuda.synchronize()
+
+
+def grad_scaler(ctx: Any) -> Any:
+    """Loss scaling, on only for fp16 on a GPU (bf16 and fp32 need none); a no-op scaler elsewhere."""
+    import torch
+
+    return torch.amp.GradScaler("cuda", enabled=ctx.device.startswith("cuda") and ctx.hardware.precision == "fp16")

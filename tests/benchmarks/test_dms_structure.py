@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import math
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Tuple
+from typing import Any, Tuple
 
 import h5py
 import numpy as np
@@ -14,6 +14,7 @@ import pytest
 
 from sciml_mlflow.core.context import HardwareProfile, Hyperparameters, RunContext
 from sciml_mlflow.core.registry import get
+from tests.metric_sink import RecordingSink
 
 SPEC = get("dms_structure")
 dataset = SPEC.load("dataset")
@@ -22,24 +23,8 @@ scores = SPEC.load("scores")
 benchmark = SPEC.load()
 
 
-class Sink:
-    """Collects metrics as {name: [(step, value), ...]}."""
 
-    def __init__(self) -> None:
-        self.metrics: Dict[str, List[Tuple[int, float]]] = {}
-
-    def log(self, name: str, value: float, step: int = 0) -> None:
-        self.metrics.setdefault(name, []).append((step, float(value)))
-
-    def log_dict(self, metrics: Mapping[str, float], step: int = 0) -> None:
-        for k, v in metrics.items():
-            self.log(k, v, step)
-
-    def last(self, name: str) -> float:
-        return self.metrics[name][-1][1]
-
-
-def make_ctx(data_dir: Path, out: Path, mode: str, sink: Sink, epochs: int = 3, **options: Any) -> RunContext:
+def make_ctx(data_dir: Path, out: Path, mode: str, sink: RecordingSink, epochs: int = 3, **options: Any) -> RunContext:
     return RunContext(
         benchmark="dms_structure",
         mode=mode,
@@ -67,9 +52,9 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def trained(tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> Tuple[Path, Sink, Sink]:
+def trained(tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> Tuple[Path, RecordingSink, RecordingSink]:
     out = tmp_path_factory.mktemp("dms_run")
-    train_sink, inf_sink = Sink(), Sink()
+    train_sink, inf_sink = RecordingSink(), RecordingSink()
     benchmark.train(make_ctx(tiny, out, "train", train_sink))
     benchmark.inference(make_ctx(tiny, out, "inference", inf_sink))
     return out, train_sink, inf_sink
@@ -151,7 +136,7 @@ def test_majority_baseline_uses_train_labels() -> None:
 # --------------------------------------------------------------------------- train and inference
 
 
-def test_training_logs_finite_metrics_per_epoch(trained: Tuple[Path, Sink, Sink]) -> None:
+def test_training_logs_finite_metrics_per_epoch(trained: Tuple[Path, RecordingSink, RecordingSink]) -> None:
     _, sink, _ = trained
     per_epoch = ["train_loss", "train_accuracy", "val_loss", "val_accuracy", "epoch_elapsed_s", "samples_seen"]
     for name in per_epoch:
@@ -163,13 +148,13 @@ def test_training_logs_finite_metrics_per_epoch(trained: Tuple[Path, Sink, Sink]
     assert sink.last("samples_seen") == 3 * sink.last("train_samples")
 
 
-def test_trained_model_beats_the_majority_baseline(trained: Tuple[Path, Sink, Sink]) -> None:
+def test_trained_model_beats_the_majority_baseline(trained: Tuple[Path, RecordingSink, RecordingSink]) -> None:
     _, sink, _ = trained
     assert sink.last("baseline_test_accuracy") == pytest.approx(0.5)
     assert sink.last("test_accuracy") >= 0.7
 
 
-def test_model_files_are_written(trained: Tuple[Path, Sink, Sink]) -> None:
+def test_model_files_are_written(trained: Tuple[Path, RecordingSink, RecordingSink]) -> None:
     out, _, _ = trained
     meta = SPEC.load("model").ModelMeta.load(out / "model")
     assert (out / "model" / "model.pt").is_file()
@@ -177,7 +162,7 @@ def test_model_files_are_written(trained: Tuple[Path, Sink, Sink]) -> None:
     assert len(meta.mean) == 3 and all(s > 0 for s in meta.std)
 
 
-def test_inference_accuracy_matches_the_predictions_file(trained: Tuple[Path, Sink, Sink]) -> None:
+def test_inference_accuracy_matches_the_predictions_file(trained: Tuple[Path, RecordingSink, RecordingSink]) -> None:
     out, train_sink, sink = trained
     with (out / "artifacts" / "predictions.csv").open() as fh:
         rows = list(csv.DictReader(fh))
@@ -188,7 +173,7 @@ def test_inference_accuracy_matches_the_predictions_file(trained: Tuple[Path, Si
     assert sink.last("inference_throughput_samples_per_s") > 0
 
 
-def test_predictions_file_labels_match_the_data(trained: Tuple[Path, Sink, Sink], tiny: Path) -> None:
+def test_predictions_file_labels_match_the_data(trained: Tuple[Path, RecordingSink, RecordingSink], tiny: Path) -> None:
     out, _, _ = trained
     with (out / "artifacts" / "predictions.csv").open() as fh:
         true = [int(r["true"]) for r in csv.DictReader(fh)]
@@ -197,7 +182,7 @@ def test_predictions_file_labels_match_the_data(trained: Tuple[Path, Sink, Sink]
 
 
 def test_multi_label_case(tiny: Path, tmp_path: Path) -> None:
-    sink, inf = Sink(), Sink()
+    sink, inf = RecordingSink(), RecordingSink()
     benchmark.train(make_ctx(tiny, tmp_path, "train", sink, epochs=2, multi_label=True))
     for name in ["val_macro_f1", "test_macro_f1", "baseline_test_macro_f1"] + [f"test_f1_{p}" for p in dataset.PHASES]:
         assert 0.0 <= sink.last(name) <= 1.0, name
@@ -211,4 +196,4 @@ def test_multi_label_case(tiny: Path, tmp_path: Path) -> None:
 
 def test_unknown_option_fails_clearly(tiny: Path, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown option"):
-        benchmark.train(make_ctx(tiny, tmp_path, "train", Sink(), multi_labels=True))
+        benchmark.train(make_ctx(tiny, tmp_path, "train", RecordingSink(), multi_labels=True))

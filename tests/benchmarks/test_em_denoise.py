@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Dict, List, Tuple
 
 import h5py
 import numpy as np
 import pytest
 
-from sciml_mlflow.core.context import HardwareProfile, Hyperparameters, RunContext, _SimplePhases
+from sciml_mlflow.core.context import (
+    HardwareProfile,
+    Hyperparameters,
+    RunContext,
+    _SimplePhases,
+)
 from sciml_mlflow.core.registry import get
+from tests.metric_sink import RecordingSink
 
 
 @pytest.fixture(scope="module")
@@ -28,24 +33,8 @@ def tiny_root(em, tmp_path_factory) -> Path:
     return root
 
 
-class FakeSink:
-    """Collects what a benchmark logs, the way MetricLogger would receive it."""
 
-    def __init__(self) -> None:
-        self.history: Dict[str, List[Tuple[int, float]]] = {}
-
-    def log(self, name: str, value: float, step: int = 0) -> None:
-        self.history.setdefault(name, []).append((step, float(value)))
-
-    def log_dict(self, metrics, step: int = 0) -> None:
-        for k, v in metrics.items():
-            self.log(k, v, step)
-
-    def last(self, name: str) -> float:
-        return self.history[name][-1][1]
-
-
-def _ctx(mode: str, root: Path, out: Path, sink: FakeSink, epochs: int = 3, **options) -> RunContext:
+def _ctx(mode: str, root: Path, out: Path, sink: RecordingSink, epochs: int = 3, **options) -> RunContext:
     hp = Hyperparameters(epochs=epochs, batch_size=16, learning_rate=0.01, weight_decay=0.0, optimizer="adam",
                          early_stopping_patience=0, validation_fraction=0.15)  # fmt: skip
     hw = HardwareProfile("cpu", "cpu", 1, 1, "fp32", {}, None, 0)
@@ -161,9 +150,9 @@ def test_classical_filter_is_tuned_and_beats_the_noisy_input(em, tiny_root):
 
 def test_train_then_inference_on_tiny(em, tiny_root, tmp_path):
     benchmark, dataset, _, quality, _ = em
-    sink = FakeSink()
+    sink = RecordingSink()
     benchmark.train(_ctx("train", tiny_root, tmp_path, sink, crop_size=64, crops_per_image=8))
-    h = sink.history
+    h = sink.metrics
     for name in ("train_loss", "val_loss", "val_psnr", "val_ssim", "epoch_elapsed_s", "samples_seen"):
         assert [s for s, _ in h[name]] == [1, 2, 3], name
     for name in ("test_mse", "test_psnr", "test_ssim", "train_throughput_samples_per_s",
@@ -178,7 +167,7 @@ def test_train_then_inference_on_tiny(em, tiny_root, tmp_path):
     assert sink.last("test_ssim") > sink.last("baseline_noisy_test_ssim")
     assert (tmp_path / "model" / "em_denoise.pt").is_file()
 
-    isink = FakeSink()
+    isink = RecordingSink()
     benchmark.inference(_ctx("inference", tiny_root, tmp_path, isink, previews=2))
     for name in ("inference_mse", "inference_psnr", "inference_ssim", "inference_throughput_samples_per_s"):
         assert math.isfinite(isink.last(name)) and isink.last(name) > 0, name
@@ -197,13 +186,13 @@ def test_train_then_inference_on_tiny(em, tiny_root, tmp_path):
 def test_bad_options_and_missing_model_fail_clearly(em, tiny_root, tmp_path):
     benchmark = em[0]
     with pytest.raises(ValueError, match="unknown option.*dose_typo"):
-        benchmark.train(_ctx("train", tiny_root, tmp_path, FakeSink(), dose_typo=1))
+        benchmark.train(_ctx("train", tiny_root, tmp_path, RecordingSink(), dose_typo=1))
     with pytest.raises(ValueError, match="crop_size"):
-        benchmark.train(_ctx("train", tiny_root, tmp_path, FakeSink(), crop_size=100))
+        benchmark.train(_ctx("train", tiny_root, tmp_path, RecordingSink(), crop_size=100))
     with pytest.raises(FileNotFoundError, match="no trained model"):
-        benchmark.inference(_ctx("inference", tiny_root, tmp_path / "empty", FakeSink()))
+        benchmark.inference(_ctx("inference", tiny_root, tmp_path / "empty", RecordingSink()))
     with pytest.raises(FileNotFoundError, match="graphene_img_noise.h5"):
-        benchmark.train(_ctx("train", tmp_path / "no_data", tmp_path, FakeSink()))
+        benchmark.train(_ctx("train", tmp_path / "no_data", tmp_path, RecordingSink()))
 
 
 def test_card_composes_against_the_schema(compose_cfg):

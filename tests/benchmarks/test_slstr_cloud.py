@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import math
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Tuple
+from typing import Any, List, Tuple
 
 import h5py
 import numpy as np
@@ -15,6 +15,7 @@ from scipy import ndimage
 
 from sciml_mlflow.core.context import HardwareProfile, Hyperparameters, RunContext
 from sciml_mlflow.core.registry import get
+from tests.metric_sink import RecordingSink
 
 SPEC = get("slstr_cloud")
 benchmark = SPEC.load()
@@ -25,24 +26,8 @@ scores = SPEC.load("scores")
 unet = SPEC.load("model")
 
 
-class Sink:
-    """Collects metrics as {name: [(step, value), ...]}."""
 
-    def __init__(self) -> None:
-        self.metrics: Dict[str, List[Tuple[int, float]]] = {}
-
-    def log(self, name: str, value: float, step: int = 0) -> None:
-        self.metrics.setdefault(name, []).append((step, float(value)))
-
-    def log_dict(self, metrics: Mapping[str, float], step: int = 0) -> None:
-        for k, v in metrics.items():
-            self.log(k, v, step)
-
-    def last(self, name: str) -> float:
-        return self.metrics[name][-1][1]
-
-
-def make_ctx(data_dir: Path, out: Path, mode: str, sink: Sink, epochs: int = 6, **options: Any) -> RunContext:
+def make_ctx(data_dir: Path, out: Path, mode: str, sink: RecordingSink, epochs: int = 6, **options: Any) -> RunContext:
     return RunContext(
         benchmark="slstr_cloud", mode=mode, data_dir=data_dir, output_dir=out, model_dir=out / "model",
         device="cpu", seed=3, scale="tiny", model="small",
@@ -65,7 +50,7 @@ def scenes(tiny: Path) -> List[Any]:
 
 
 @pytest.fixture(scope="module")
-def trained(tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> Tuple[Path, Sink, Sink]:
+def trained(tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> Tuple[Path, RecordingSink, RecordingSink]:
     """Train 6 epochs and infer on tiny data, on one torch thread.
 
     One thread because on a shared 2-core machine OpenMP's spinning threads make a 2-thread run up to
@@ -74,7 +59,7 @@ def trained(tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> Tuple[Path,
     import torch
 
     out = tmp_path_factory.mktemp("slstr_run")
-    train_sink, inf_sink = Sink(), Sink()
+    train_sink, inf_sink = RecordingSink(), RecordingSink()
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -211,7 +196,7 @@ def test_reference_model_has_the_original_size():
 
 def test_unknown_option_is_refused(tiny: Path, tmp_path: Path):
     with pytest.raises(ValueError, match="unknown option"):
-        benchmark.train(make_ctx(tiny, tmp_path, "train", Sink(), bogus=1))
+        benchmark.train(make_ctx(tiny, tmp_path, "train", RecordingSink(), bogus=1))
 
 
 # --------------------------------------------------------------------------- end to end
