@@ -86,7 +86,8 @@ def _cache(path: Path) -> HashCache:
 def _generator(benchmark: str):
     from sciml_mlflow.core import registry
 
-    module = registry.get(benchmark).load("dataset")
+    spec = registry.get(benchmark)
+    module = spec.load("dataset") if (spec.path / "dataset.py").is_file() else None  # SciMLBench folders have none
     if not callable(getattr(module, "generate", None)):
         raise DataError(f"benchmark {benchmark!r} has no generator (benchmarks/{benchmark}/dataset.py: "
                         "generate(root, scale, seed)); fetch the real data and pass benchmark.dataset.root")
