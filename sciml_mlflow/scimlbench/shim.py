@@ -7,6 +7,8 @@ package whose names are this package's classes:
 - ``sciml_bench.core.runtime``: ``RuntimeIn`` (ParamsIn), ``RuntimeOut`` (ParamsOut)
 - ``sciml_bench.core.utils``: ``SafeDict`` (BenchArgs), ``MultiLevelLogger`` (ProcLogger)
 - ``sciml_bench.core.system``: ``SystemMonitor`` (Monitor)
+- ``sciml_bench.core.config`` / ``sciml_bench.core.program``: ``ProgramEnv`` (imported by some benchmarks for
+  annotations only; SciMLBench's command-line environment has no role here, so making one is an error)
 
 When the real SciMLBench is installed nothing is registered: its classes are then only annotations, and
 the objects passed in are still this package's.  Imports of SciMLBench's own benchmark modules
@@ -25,6 +27,18 @@ from sciml_mlflow.scimlbench.params_in import BenchArgs, ParamsIn
 from sciml_mlflow.scimlbench.params_out import Monitor, ParamsOut
 
 SHIM_MARK = "__sciml_mlflow_shim__"
+_LEAVES = ("runtime", "utils", "system", "config", "program")
+
+
+class ProgramEnv:
+    """SciMLBench's program environment (its CLI config); importable, not constructible, under sciml_mlflow."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        from sciml_mlflow.errors import BenchmarkContractError
+
+        raise BenchmarkContractError(
+            "sciml_bench ProgramEnv is SciMLBench's command-line environment; under sciml_mlflow the benchmark "
+            "gets params_in/params_out from the run and its configuration from Hydra (docs/scimlbench.md)")
 
 
 def _module(name: str, doc: str, **names: object) -> types.ModuleType:
@@ -47,11 +61,13 @@ def _modules() -> Dict[str, types.ModuleType]:
                                  SafeDict=BenchArgs, MultiLevelLogger=ProcLogger),
         f"{core}.system": _module(f"{core}.system", "SystemMonitor (sciml_mlflow.scimlbench).",
                                   SystemMonitor=Monitor),
+        f"{core}.config": _module(f"{core}.config", "ProgramEnv (sciml_mlflow.scimlbench).", ProgramEnv=ProgramEnv),
+        f"{core}.program": _module(f"{core}.program", "ProgramEnv (sciml_mlflow.scimlbench).", ProgramEnv=ProgramEnv),
     }
     mods["sciml_bench"].__path__ = []  # type: ignore[attr-defined]
     mods[core].__path__ = []  # type: ignore[attr-defined]
     mods["sciml_bench"].core = mods[core]  # type: ignore[attr-defined]
-    for leaf in ("runtime", "utils", "system"):
+    for leaf in _LEAVES:
         setattr(mods[core], leaf, mods[f"{core}.{leaf}"])
     return mods
 

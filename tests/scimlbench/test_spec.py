@@ -60,6 +60,8 @@ def test_missing_mode_is_a_clear_error_naming_the_function(tmp_path, monkeypatch
 def test_entry_point_imports_with_the_sciml_bench_runtime_available(tmp_path, monkeypatch):
     _folder(tmp_path, "sb_imports", "from sciml_bench.core.runtime import RuntimeIn, RuntimeOut\n"
                                     "from sciml_bench.core.utils import SafeDict, MultiLevelLogger\n"
+                                    "from sciml_bench.core.config import ProgramEnv\n"
+                                    "from sciml_bench.core.system import SystemMonitor\n"
                                     "def sciml_bench_training(params_in: RuntimeIn, params_out: RuntimeOut):\n"
                                     "    pass\n")
     monkeypatch.setenv("SCIML_MLFLOW_BENCHMARKS", str(tmp_path))
