@@ -29,6 +29,7 @@ from sciml_mlflow.scimlbench.journal import LOG_DIR, Journal
 from sciml_mlflow.scimlbench.params_in import EXECUTION_MODES, ParamsIn, bench_args_from
 from sciml_mlflow.scimlbench.params_out import ParamsOut
 from sciml_mlflow.scimlbench.results import SUFFIXES, result_metrics
+from sciml_mlflow.tracking.redact import redact_mapping
 
 log = logging.getLogger(__name__)
 MODEL_FILES_KEY = "model_files"  # ctx.options key: glob(s) naming the model files a training run writes
@@ -93,7 +94,7 @@ def run_entry(fn: Callable[[Any, Any], object], mode: str, ctx: Any) -> None:
     )
     params_out = ParamsOut(journal)
     log.info("SciMLBench %s(%s): dataset_dir=%s output_dir=%s bench_args=%s", getattr(fn, "__name__", fn),
-             params_in.execution_mode, params_in.dataset_dir, out, dict(params_in.bench_args))
+             params_in.execution_mode, params_in.dataset_dir, out, redact_mapping(dict(params_in.bench_args)))
     try:
         fn(params_in, params_out)
     finally:

@@ -24,6 +24,8 @@ from typing import Any, Callable, ContextManager, Dict, List, Optional, TextIO
 
 import yaml
 
+from sciml_mlflow.tracking.redact import redact_uri
+
 log = logging.getLogger("sciml_mlflow.scimlbench")
 LOG_DIR = "sciml_bench_run_logs"  # SciMLBench's own folder name for run logs inside output_dir
 _MAX_NAME = 200
@@ -55,7 +57,9 @@ class Journal:
 
     # -- lines -------------------------------------------------------------------------------------
     def write(self, stream: str, line: str) -> None:
-        """Append ``line`` to the stream's log file (console.log, host<rank>.log, device<rank>.log)."""
+        """Append ``line`` to the stream's log file (console.log, host<rank>.log, device<rank>.log); secrets in
+        it (URI passwords, key ids) are masked by the framework's one redaction function first."""
+        line = redact_uri(line)
         if stream == "console":
             log.info("%s", line)
         else:
@@ -97,12 +101,13 @@ class Journal:
     def event(self, text: str) -> None:
         """Record a stamped event: a metric step now and a row for events.yaml."""
         elapsed = self._clock() - self._t0
+        text = redact_uri(str(text))
         name = metric_name(text)
         step = self._event_counts.get(name, 0)
         self._event_counts[name] = step + 1
         self._metrics.log(f"event/{name}", elapsed, step=step)
         self._events.append({
-            "event": str(text), "elapsed_s": round(elapsed, 6),
+            "event": text, "elapsed_s": round(elapsed, 6),
             "utc": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
             "open_procs": [n for n, _ in self._timed],
         })

@@ -105,3 +105,14 @@ def test_a_logger_made_by_the_benchmark_is_silent_until_activated(tmp_path):
     with own.subproc("kept"):
         assert own.current_level == 1 and own.elapsed_shallowest >= 0.0
     assert "<BEGIN> kept" in (tmp_path / "mine.log").read_text()
+
+
+def test_secrets_in_log_lines_and_events_are_masked(tmp_path):
+    journal, sink, _ = _journal(tmp_path)
+    out = ParamsOut(journal)
+    out.log.message("connecting to postgresql://bench:hunter2@db.local/runs")
+    out.system.stamp_event("fetch s3://AKIAABCDEFGHIJKLMNOP")
+    journal.close()
+    text = (tmp_path / "logs" / "console.log").read_text() + (tmp_path / "logs" / "events.yaml").read_text()
+    assert "hunter2" not in text and "AKIAABCDEFGHIJKLMNOP" not in text and "bench:***@db.local" in text
+    assert not any("akia" in name for name in sink.metrics)
