@@ -29,6 +29,8 @@ from sciml_mlflow.tracking.redact import redact_uri
 log = logging.getLogger("sciml_mlflow.scimlbench")
 LOG_DIR = "sciml_bench_run_logs"  # SciMLBench's own folder name for run logs inside output_dir
 _MAX_NAME = 200
+# phase names the framework itself records: a proc called like one is logged as proc_<name> instead
+RESERVED_PHASES = frozenset({"total", "unattributed", "data_staging", "writing_outputs"})
 
 
 def metric_name(text: str) -> str:
@@ -74,9 +76,15 @@ class Journal:
         handle.write(line + "\n")
 
     # -- procs -------------------------------------------------------------------------------------
+    @staticmethod
+    def phase_name(proc: str) -> str:
+        """The phase a proc is timed as: its metric name, ``proc_<name>`` when the framework uses that name."""
+        name = metric_name(proc)
+        return f"proc_{name}" if name in RESERVED_PHASES else name
+
     def proc_started(self, proc: str) -> Optional[ContextManager[None]]:
         """Open a phase for ``proc`` unless one of that name is already open; returns it (or None)."""
-        name = metric_name(proc)
+        name = self.phase_name(proc)
         self._open[name] = self._open.get(name, 0) + 1
         if self._open[name] > 1 or self.closed:
             return None
@@ -87,7 +95,7 @@ class Journal:
 
     def proc_ended(self, proc: str, cm: Optional[ContextManager[None]]) -> None:
         """Close what ``proc_started`` opened (out of order is fine: each phase keeps its own start)."""
-        name = metric_name(proc)
+        name = self.phase_name(proc)
         self._open[name] = max(0, self._open.get(name, 0) - 1)
         if cm is None:
             return

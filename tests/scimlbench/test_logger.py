@@ -116,3 +116,10 @@ def test_secrets_in_log_lines_and_events_are_masked(tmp_path):
     text = (tmp_path / "logs" / "console.log").read_text() + (tmp_path / "logs" / "events.yaml").read_text()
     assert "hunter2" not in text and "AKIAABCDEFGHIJKLMNOP" not in text and "bench:***@db.local" in text
     assert not any("akia" in name for name in sink.metrics)
+
+
+def test_a_proc_named_like_a_framework_phase_does_not_add_to_it(tmp_path):
+    journal, sink, _ = _journal(tmp_path)
+    with ParamsOut(journal).log.subproc("Total"):
+        pass
+    assert "time/proc_total_s" in sink.metrics and "time/total_s" not in sink.metrics
