@@ -72,7 +72,10 @@ def main() -> None:
     from sciml_mlflow.sweep import parent
 
     register_schemas()
-    argv = _with_detected_hardware(sys.argv[1:])
+    from sciml_mlflow.scimlbench.cards import open_bench_args, register_cardless
+
+    register_cardless()  # SciMLBench benchmarks without a YAML card compose too
+    argv = open_bench_args(_with_detected_hardware(sys.argv[1:]))  # bench args are free-form (SciMLBench -b)
     sys.argv = [sys.argv[0]] + argv + collection_searchpath_override(argv)
     app = hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")(_task)
 

@@ -30,7 +30,10 @@ def compose(overrides: Optional[Sequence[str]] = None, return_hydra_config: bool
     from sciml_mlflow.config.schema import register_schemas
 
     register_schemas()
-    overrides = list(overrides or [])
+    from sciml_mlflow.scimlbench.cards import open_bench_args, register_cardless
+
+    register_cardless()  # SciMLBench benchmarks without a YAML card compose too
+    overrides = open_bench_args(overrides or [])  # benchmark.bench_args.<key>=<value> adds or replaces
     overrides += collection_searchpath_override(overrides)
     if GlobalHydra.instance().is_initialized():
         GlobalHydra.instance().clear()

@@ -56,6 +56,7 @@ class BenchmarkConfig:
     training: TrainingConfig = field(default_factory=TrainingConfig)
     target: Optional[TargetConfig] = None  # quality target; None when the card names none
     options: Dict[str, Any] = field(default_factory=dict)  # benchmark-specific knobs (validated by the benchmark)
+    bench_args: Dict[str, Any] = field(default_factory=dict)  # SciMLBench benchmark args (free-form; docs/scimlbench.md)
 
 
 @dataclass

@@ -130,6 +130,7 @@ class RunContext:
     show_progress: bool = True
     phases: Optional[PhaseRecorder] = None
     telemetry: Optional[TelemetryControl] = None  # pause()/resume()/monitor()/record_flops(); None: telemetry off
+    bench_args: Mapping[str, Any] = field(default_factory=dict)  # benchmark.bench_args (SciMLBench benchmarks)
 
     @property
     def artifacts_dir(self) -> Path:

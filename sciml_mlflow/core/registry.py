@@ -2,6 +2,8 @@
 
 ``benchmarks/<name>/benchmark.py`` defines ``train(ctx)`` and/or ``inference(ctx)``; its config card is
 ``conf/benchmark/<name>.yaml``.  Nothing central lists benchmarks, so adding one is adding a folder.
+A folder whose ``<name>.py`` defines SciMLBench's ``sciml_bench_training`` / ``sciml_bench_inference``
+is a benchmark too, card optional (sciml_mlflow.scimlbench); ``benchmark.py`` wins when both exist.
 
 Benchmark folders are loaded by file path under the private package name ``sciml_mlflow_benchmarks``
 (never a top-level ``benchmarks`` package, which collides with other projects), so relative imports
@@ -105,6 +107,8 @@ def _ensure_namespace() -> None:
 
 def discover(roots: Optional[List[Path]] = None) -> Dict[str, BenchmarkSpec]:
     """All benchmarks in ``roots`` (default: resources.benchmark_roots()), first root wins on a name clash."""
+    from sciml_mlflow.scimlbench.spec import SciMLBenchSpec, is_scimlbench_folder  # SciMLBench folders (issue 14)
+
     found: Dict[str, BenchmarkSpec] = {}
     for root in roots if roots is not None else benchmark_roots():
         if not root.is_dir():
@@ -112,6 +116,8 @@ def discover(roots: Optional[List[Path]] = None) -> Dict[str, BenchmarkSpec]:
         for child in sorted(root.iterdir()):
             if child.is_dir() and (child / ENTRY_FILE).is_file() and child.name not in found:
                 found[child.name] = BenchmarkSpec(child.name, child)
+            elif child.is_dir() and child.name not in found and is_scimlbench_folder(child):
+                found[child.name] = SciMLBenchSpec(child.name, child)
     return found
 
 
@@ -121,7 +127,7 @@ def get(name: str) -> BenchmarkSpec:
     if name not in found:
         roots = ", ".join(str(r) for r in benchmark_roots())
         raise BenchmarkNotFoundError(
-            f"unknown benchmark {name!r}: no folder {name}/{ENTRY_FILE} under {roots}; "
+            f"unknown benchmark {name!r}: no folder {name}/{ENTRY_FILE} (or SciMLBench {name}/{name}.py) under {roots}; "
             f"available: {', '.join(sorted(found)) or 'none'}"
         )
     return found[name]

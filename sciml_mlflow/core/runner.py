@@ -179,6 +179,7 @@ def run_benchmark(cfg: DictConfig, output_dir: Optional[Path] = None, overrides:
                 target=Target(tgt.metric, float(tgt.value), tgt.mode) if tgt is not None else None,
                 show_progress=bool(cfg.progress), phases=phases,
                 telemetry=getattr(session, "control", None),
+                bench_args=OmegaConf.to_container(cfg.benchmark.bench_args, resolve=True),  # type: ignore[arg-type]
             )
             seed_everything(int(cfg.seed))
             getattr(session, "start_clock", lambda: None)()  # run_start: staging is not time-to-train

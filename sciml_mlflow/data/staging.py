@@ -83,13 +83,15 @@ def _cache(path: Path) -> HashCache:
     return HashCache.load(_state(path).with_suffix(".hashes.json"))
 
 
-def _generator(benchmark: str):
+def _generator(benchmark: str, out: Optional[Path] = None):
     from sciml_mlflow.core import registry
 
-    module = registry.get(benchmark).load("dataset")
+    spec = registry.get(benchmark)
+    module = spec.load("dataset") if (spec.path / "dataset.py").is_file() else None  # SciMLBench folders have none
     if not callable(getattr(module, "generate", None)):
-        raise DataError(f"benchmark {benchmark!r} has no generator (benchmarks/{benchmark}/dataset.py: "
-                        "generate(root, scale, seed)); fetch the real data and pass benchmark.dataset.root")
+        missing = f"its data folder {out} does not exist and " if out is not None else ""
+        raise DataError(f"benchmark {benchmark!r}: {missing}it has no generator (benchmarks/{benchmark}/dataset.py: "
+                        "generate(root, scale, seed)); put the data there or pass benchmark.dataset.root=PATH")
     return module.generate
 
 
@@ -99,7 +101,7 @@ def generate_into(name: str, scale: str, out: Path, benchmark: Optional[str] = N
         from sciml_mlflow.data.card import get_card
 
         benchmark = get_card(name).benchmark
-    gen = _generator(benchmark)
+    gen = _generator(benchmark, Path(out))
     out = Path(out)
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)

@@ -135,6 +135,7 @@ def _follow(cfg: Any, job: Dict[str, Any], run_id: str, rank: int) -> None:
                 target=Target(tgt.metric, float(tgt.value), tgt.mode) if tgt is not None else None,
                 show_progress=False, phases=getattr(session, "phases", None) or _SimplePhases(dropped),
                 telemetry=getattr(session, "control", None),
+                bench_args=OmegaConf.to_container(cfg.benchmark.bench_args, resolve=True),  # type: ignore[arg-type]
             )
             seed_everything(int(cfg.seed))
             entry(ctx)
