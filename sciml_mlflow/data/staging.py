@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Dict, Optional
 
 from sciml_mlflow.core.resources import default_data_root
+from sciml_mlflow.data.generate import generate_into  # noqa: F401  (the dvc.yaml command; re-exported)
 from sciml_mlflow.data.project import DvcProject, Record, stage_name
 from sciml_mlflow.data.verify import HashCache, VerifyResult, verify_tree
 from sciml_mlflow.errors import DataError, DataIntegrityError
@@ -83,36 +84,6 @@ def _cache(path: Path) -> HashCache:
     return HashCache.load(_state(path).with_suffix(".hashes.json"))
 
 
-def _generator(benchmark: str):
-    from sciml_mlflow.core import registry
-
-    module = registry.get(benchmark).load("dataset")
-    if not callable(getattr(module, "generate", None)):
-        raise DataError(f"benchmark {benchmark!r} has no generator (benchmarks/{benchmark}/dataset.py: "
-                        "generate(root, scale, seed)); fetch the real data and pass benchmark.dataset.root")
-    return module.generate
-
-
-def generate_into(name: str, scale: str, out: Path, benchmark: Optional[str] = None, seed: int = 0) -> None:
-    """Write the synthetic dataset into ``out`` atomically (temp folder, then rename); the dvc.yaml command."""
-    if benchmark is None:
-        from sciml_mlflow.data.card import get_card
-
-        benchmark = get_card(name).benchmark
-    gen = _generator(benchmark)
-    out = Path(out)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    try:
-        t0 = time.perf_counter()
-        gen(tmp, scale, seed=seed)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-        log.info("dataset %s (%s): generated into %s in %.1f s", name, scale, out, time.perf_counter() - t0)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _card_facts(name: str) -> tuple[str, Optional[str]]:
