@@ -35,8 +35,10 @@ class Meter:
     ``unit="B"`` counts bytes (verification); otherwise items are counted and bytes reported beside them.
     """
 
-    def __init__(self, label: str, total: int, unit: str, bar: Optional[bool] = None) -> None:
+    def __init__(self, label: str, total: int, unit: str, bar: Optional[bool] = None,
+                 quiet_below_s: float = 0.0) -> None:
         self.label, self.total, self.unit = label, max(int(total), 0), unit
+        self.quiet_below_s = quiet_below_s  # no bar and no closing line for work that ends sooner
         self.done = 0
         self.nbytes = 0
         self._bar = _bar_wanted() if bar is None else bar
@@ -47,7 +49,7 @@ class Meter:
 
     def __enter__(self) -> "Meter":
         self._t0 = self._last_log = time.perf_counter()
-        if self._bar:
+        if self._bar and not self.quiet_below_s:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
                 TimeRemainingColumn  # fmt: skip
@@ -62,8 +64,7 @@ class Meter:
 
     def _extra(self) -> str:
         dt = max(time.perf_counter() - self._t0, 1e-9)
-        unit = "" if self.unit == "B" else f" {self.unit}"
-        return f"{unit} {_mb(self.nbytes)} at {self.nbytes / 1e6 / dt:,.1f} MB/s".strip()
+        return f"{_mb(self.nbytes)} at {self.nbytes / 1e6 / dt:,.1f} MB/s"
 
     def _eta(self) -> str:
         dt = time.perf_counter() - self._t0
@@ -75,10 +76,14 @@ class Meter:
         """Set the items done (``None``: bytes are the unit, advance by ``nbytes``) and add ``nbytes`` written."""
         self.nbytes += int(nbytes)
         self.done = self.nbytes if done is None and self.unit == "B" else int(done if done is not None else self.done)
+        now = time.perf_counter()
+        if self._progress is None and self._bar and self.quiet_below_s and now - self._t0 >= self.quiet_below_s:
+            self.quiet_below_s, t0 = 0.0, self._t0
+            self.__enter__()  # long after all: start the bar now
+            self._t0 = t0
         if self._progress is not None:
             self._progress.update(self._task, completed=self.done, extra=self._extra())
             return
-        now = time.perf_counter()
         if now - self._last_log >= LOG_EVERY_S:
             self._last_log = now
             log.info("%s: %s/%s %s, %s, ETA %s", self.label, self._count(self.done), self._count(self.total),
@@ -100,6 +105,6 @@ class Meter:
         if self._progress is not None:
             self._progress.stop()
         dt = time.perf_counter() - self._t0
-        if exc[0] is None:
+        if exc[0] is None and dt >= self.quiet_below_s:
             log.info("%s: %s %s in %.1f s (%s, %.1f MB/s)", self.label, self._count(self.done),
                      "" if self.unit == "B" else self.unit, dt, _mb(self.nbytes), self.nbytes / 1e6 / max(dt, 1e-9))
