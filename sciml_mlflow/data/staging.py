@@ -207,10 +207,11 @@ def _stage_managed(project: DvcProject, name: str, scale: str, path: Path, versi
             log.info("dataset %s (%s): present and intact at %s (%d files, %.2f s)", name, scale, path, res.files,
                      res.seconds)
             return _staged(name, scale, path, source, res, _tags(version, remote, rev))
+    tried_out: list = []
     if record:
         if force and path.exists():  # DVC's state (inode, size, mtime) can vouch for corrupt files: remove them
             shutil.rmtree(path)
-        served = _fetch(project, record, only, force, show)
+        served = _fetch(project, record, only, force, show, tried_out)
         if served is not None:
             remote, url, fresh = served
             if not fresh or not path.exists():
@@ -232,7 +233,7 @@ def _stage_managed(project: DvcProject, name: str, scale: str, path: Path, versi
                         f"{project.root}/dvc.yaml has no stage {stage} to generate it; configure a remote that "
                         "has it (`dvc remote list`) or add the stage")
     if not allow_generate:
-        tried = "; ".join(f"{r.name} ({r.url})" for r in project.remotes(only)) or "none configured"
+        tried = "; ".join(tried_out) or "no usable remote configured (`dvc remote list`)"
         raise DataError(f"dataset {name} ({scale}): no remote holds record {record.md5 if record else '(none)'} "
                         f"[tried: {tried}]; generate it instead (same bytes on every machine): `dvc repro {stage}`, "
                         f"or run the benchmark, which generates it when no remote has it")
@@ -267,7 +268,7 @@ def _save_to_dvc_cache(project: DvcProject, stage: str) -> None:
 
 
 def _fetch(project: DvcProject, record: Record, only: Optional[str], force: bool,
-           show: bool) -> Optional[tuple[str, str, bool]]:
+           show: bool, tried_out: Optional[list] = None) -> Optional[tuple[str, str, bool]]:
     """(remote name, url, fresh) that delivered the record's objects (fresh: just downloaded and placed), or None."""
     from sciml_mlflow.data import transfer
 
@@ -286,6 +287,8 @@ def _fetch(project: DvcProject, record: Record, only: Optional[str], force: bool
     if ok:
         return ok[0].remote.name, ok[0].remote.url, True
     tried = "; ".join(f"{a.remote.name} ({a.remote.url}): {a.reason} [{a.seconds:.1f} s]" for a in attempts)
+    if tried_out is not None:
+        tried_out.extend(f"{a.remote.name}: {a.reason}" for a in attempts)
     log.warning("dataset %s: no remote delivered record %s — %s", record.path, record.md5, tried)
     return None
 
