@@ -100,4 +100,4 @@ def test_pull_without_a_remote_that_has_it_fails_in_one_line(recorded) -> None:
     with pytest.raises(DataError) as exc:
         prepare("toy_sim", "tiny", allow_generate=False)
     msg = str(exc.value)
-    assert "\n" not in msg and record.md5 in msg and "local (" in msg and "dvc repro" in msg
+    assert "\n" not in msg and record.md5 in msg and "local: remote folder" in msg and "does not exist" in msg and "dvc repro" in msg
