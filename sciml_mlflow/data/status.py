@@ -59,7 +59,7 @@ def dataset_status(name: str, scale: str, full: bool = False) -> DatasetStatus:
             has_stage = bool(project) and stage in project.stages()
             return out("missing", "no dvc.lock record", f"generate it: `dvc repro {stage}`" if has_stage else
                        f"a run generates it (`python -m sciml_mlflow.data.generate {name} {scale} {path}`)")
-        return out("missing", f"recorded {rec.md5} (dvc status: deleted)",
+        return out("missing", f"recorded {rec.md5} (dvc status: not in cache, or deleted)",
                    f"{pull}, or run the benchmark (it generates the same bytes when no remote has them)")
     meta = _read_meta(path)
     if rec is None:
