@@ -63,6 +63,9 @@ def dataset_status(name: str, scale: str, full: bool = False) -> DatasetStatus:
                    f"{pull}, or run the benchmark (it generates the same bytes when no remote has them)")
     meta = _read_meta(path)
     if rec is None:
+        if not (project and stage in project.stages()):  # e.g. full: generated in place, checked on every use
+            return out("not recorded", "present; no DVC stage for this scale (generated in place, or real data)",
+                       ok=True)
         return out("not recorded", "present, but dvc.lock has no record", f"record it: `dvc repro {stage}`")
     try:
         res = verify_tree(path, rec.md5, _cache(path), project.listing(rec), full=full)
