@@ -1,4 +1,4 @@
-"""The EM denoising dataset: a generator that writes the real SciMLBench layout, and its loader.
+"""The EM denoising dataset's loader (the generator is generate.py, re-exported here).
 
 Layout (identical to ``s3://sciml-datasets/`` ``em_graphene_sim``)::
 
@@ -16,86 +16,29 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import asdict
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 import h5py
 import numpy as np
 
-from . import physics
-from .physics import SIZE, Microscope
+from .generate import (  # noqa: F401  (re-exported: the dataset's public names)
+    CHUNK,
+    CLEAN_FILE,
+    DEFAULT_MICROSCOPE,
+    KEY,
+    NOISY_FILE,
+    SCALES,
+    SHAPE,
+    SPLITS,
+    _write_pair,
+    generate,
+)
+from .physics import SIZE, Microscope  # noqa: F401
 
 log = logging.getLogger(__name__)
 
-SPLITS = ("train", "test")
-NOISY_FILE = "graphene_img_noise.h5"
-CLEAN_FILE = "graphene_img_clean.h5"
 DENOISED_FILE = "graphene_img_denoised.h5"  # what inference writes, in the same layout
-KEY = "images"
-SHAPE = (SIZE, SIZE, 1)
-CHUNK = 32  # images rendered (and written) at a time: bounds memory whatever the scale
-
-# Image pairs per split.  `full` matches the size of the real em_graphene_sim set (~5 GB: 10,000 pairs of
-# 256x256 float32 images, noisy + clean); tiny is for tests, small for the default CPU run.
-SCALES: Dict[str, Dict[str, int]] = {
-    "tiny": {"train": 64, "test": 16},
-    "small": {"train": 512, "test": 128},
-    "full": {"train": 8000, "test": 2000},
-}
-DEFAULT_MICROSCOPE = Microscope()
-
-
-def _write_pair(folder: Path, n: int, seed: int, split_id: int, mic: Microscope) -> List[Path]:
-    """Render ``n`` pairs into temporary files, then rename both into place (readers never see half a file)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    final = [folder / NOISY_FILE, folder / CLEAN_FILE]
-    tmp = [p.with_name(f".{p.name}.tmp-{os.getpid()}") for p in final]
-    attrs = {
-        "generator": "sciml_mlflow em_denoise physics.py (graphene lattice, beam profile, Poisson + read noise)",
-        "seed": seed,
-        "pixel_size_angstrom": physics.PIXEL_SIZE,
-        "data_range": 1.0,
-        "units": "detected electrons per incident electron (noisy = counts / dose)",
-        **{k: v for k, v in asdict(mic).items()},
-    }
-    try:
-        with h5py.File(tmp[0], "w") as fn, h5py.File(tmp[1], "w") as fc:
-            dsets = []
-            for f, kind in ((fn, "noisy"), (fc, "clean")):
-                f.attrs.update(attrs)
-                f.attrs["kind"] = kind
-                dsets.append(f.create_dataset(KEY, shape=(n,) + SHAPE, dtype="float32", chunks=(1,) + SHAPE))
-            for start in range(0, n, CHUNK):
-                stop = min(start + CHUNK, n)
-                rng = np.random.default_rng([seed, split_id, start])  # per chunk: any chunk can be re-rendered
-                clean = physics.clean_images(rng, stop - start, mic)
-                noisy = physics.detect(rng, clean, mic)
-                dsets[0][start:stop] = noisy[..., None].astype(np.float32)
-                dsets[1][start:stop] = clean[..., None].astype(np.float32)
-        for t, p in zip(tmp, final):
-            os.replace(t, p)
-    finally:
-        for t in tmp:
-            if t.exists():
-                t.unlink()
-    log.info("em_denoise: wrote %d image pairs to %s", n, folder)
-    return final
-
-
-def generate(root: Path, scale: str, seed: int = 0, microscope: Optional[Microscope] = None) -> List[Path]:
-    """Write the simulated dataset of ``scale`` under ``root`` in the real layout; returns the files written.
-
-    Example: ``generate(Path("data/em_sim/tiny"), "tiny")`` writes ``train/`` and ``test/`` noisy/clean
-    pairs.  ``microscope`` sets the acquisition (``Microscope(dose=5.0)`` for a harder, lower-dose set).
-    """
-    if scale not in SCALES:
-        raise ValueError(f"unknown em_denoise scale {scale!r}; expected one of {', '.join(SCALES)}")
-    mic = microscope or DEFAULT_MICROSCOPE
-    written: List[Path] = []
-    for k, split in enumerate(SPLITS):
-        written += _write_pair(Path(root) / split, SCALES[scale][split], seed, k, mic)
-    return written
 
 
 def _check(path: Path) -> Tuple[int, ...]:

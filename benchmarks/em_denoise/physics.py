@@ -22,6 +22,11 @@ pixel.  Clean images lie in [0, 1], so PSNR/SSIM use ``data_range = 1``.
 
 Everything is vectorised over a batch: atoms are splatted bilinearly onto the pixel grid and blurred with
 one Gaussian filter, which equals rendering each Gaussian blob (to within the sub-pixel splat error).
+
+Same bytes on every machine: everything is float64 and is rounded to float32 once, when written; small
+products are written out as fixed-order sums (no BLAS: kernels differ in summation order and FMA use),
+and transcendentals are libm's (``math``) on scalars or on the separable 1-D beam profiles, never
+numpy's CPU-dispatched SIMD versions.
 """
 
 from __future__ import annotations
@@ -74,8 +79,20 @@ def _sites(extent: float) -> np.ndarray:
 
 
 def _rotate(xy: np.ndarray, angle: float) -> np.ndarray:
+    """``xy @ [[c, s], [-s, c]]`` written out (no BLAS)."""
     c, s = math.cos(angle), math.sin(angle)
-    return xy @ np.array([[c, s], [-s, c]])
+    return np.stack([xy[..., 0] * c - xy[..., 1] * s, xy[..., 0] * s + xy[..., 1] * c], axis=-1)
+
+
+def _dot2(xy: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``xy @ v`` for (n, 2) points and a 2-vector, written out (no BLAS)."""
+    return xy[:, 0] * float(v[0]) + xy[:, 1] * float(v[1])
+
+
+def _exp(x: np.ndarray) -> np.ndarray:
+    """Element-wise libm exp (small arrays only): not numpy's CPU-dispatched SIMD exp."""
+    flat = np.asarray(x, dtype=np.float64).ravel().tolist()
+    return np.fromiter((math.exp(v) for v in flat), dtype=np.float64, count=len(flat)).reshape(np.shape(x))
 
 
 def _grain(rng: np.random.Generator, extent: float) -> np.ndarray:
@@ -95,12 +112,13 @@ def atoms(rng: np.random.Generator, mic: Microscope) -> Tuple[np.ndarray, np.nda
         normal = _rotate(np.array([1.0, 0.0]), rng.uniform(0.0, 2.0 * math.pi))
         offset = rng.uniform(-0.3, 0.3) * half
         other = _grain(rng, half)
-        xy = xy[xy @ normal < offset]
-        other = other[other @ normal >= offset]
+        xy = xy[_dot2(xy, normal) < offset]
+        other = other[_dot2(other, normal) >= offset]
         if len(xy) and len(other):
-            near = other @ normal < offset + BOND
+            near = _dot2(other, normal) < offset + BOND
             if near.any():
-                d = np.linalg.norm(other[near, None, :] - xy[None, xy @ normal > offset - BOND, :], axis=2)
+                diff = other[near, None, :] - xy[None, _dot2(xy, normal) > offset - BOND, :]
+                d = np.sqrt(diff[..., 0] * diff[..., 0] + diff[..., 1] * diff[..., 1])
                 keep = np.ones(len(other), dtype=bool)
                 keep[np.flatnonzero(near)[d.min(axis=1, initial=np.inf) < 0.8 * BOND]] = False
                 other = other[keep]
@@ -112,7 +130,8 @@ def atoms(rng: np.random.Generator, mic: Microscope) -> Tuple[np.ndarray, np.nda
     if n_ad and len(xy):  # adatoms sit near hollow sites: a lattice site plus one bond length outward
         base = xy[rng.integers(0, len(xy), size=n_ad)]
         ang = rng.uniform(0.0, 2.0 * math.pi, size=n_ad)
-        xy = np.concatenate([xy, base + BOND * np.stack([np.cos(ang), np.sin(ang)], axis=1)])
+        unit = np.array([[math.cos(a), math.sin(a)] for a in ang.tolist()], dtype=np.float64).reshape(-1, 2)
+        xy = np.concatenate([xy, base + BOND * unit])
         peaks = np.concatenate([peaks, np.full(n_ad, CARBON_PEAK)])
     rc = xy[:, ::-1] / PIXEL_SIZE + (SIZE - 1) / 2.0  # Å (x, y) -> pixel (row, col)
     return rc, peaks
@@ -145,11 +164,16 @@ def objects(rng: np.random.Generator, n: int, mic: Microscope) -> np.ndarray:
 
 
 def beams(rng: np.random.Generator, n: int) -> np.ndarray:
-    """(n, SIZE, SIZE) illumination: an off-centre elliptical Gaussian, 1 at its centre."""
-    y, x = np.mgrid[0:SIZE, 0:SIZE].astype(np.float64) / (SIZE - 1) - 0.5
+    """(n, SIZE, SIZE) illumination: an off-centre elliptical Gaussian, 1 at its centre.
+
+    The ellipse is axis-aligned, so the profile is separable: the outer product of two 1-D profiles.
+    """
+    t = np.arange(SIZE, dtype=np.float64) / (SIZE - 1) - 0.5
     cy, cx = rng.uniform(-0.15, 0.15, size=(2, n, 1, 1))
     wy, wx = rng.uniform(0.45, 0.8, size=(2, n, 1, 1))  # fraction of the field: edges fall to ~0.5-0.85
-    return np.exp(-0.5 * (((y - cy) / wy) ** 2 + ((x - cx) / wx) ** 2))
+    py = _exp(-0.5 * ((t[None, :, None] - cy[:, :, :1]) / wy[:, :, :1]) ** 2)  # (n, SIZE, 1)
+    px = _exp(-0.5 * ((t[None, None, :] - cx[:, :1, :]) / wx[:, :1, :]) ** 2)  # (n, 1, SIZE)
+    return py * px
 
 
 def clean_images(rng: np.random.Generator, n: int, mic: Microscope) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""The SLSTR cloud dataset: a generator writing the real SciMLBench layout, and its reader.
+"""The SLSTR cloud dataset's reader (the generator is generate.py, re-exported here).
 
 Layout (identical to ``s3://sciml-datasets/`` ``slstr_cloud_ds1``): scene files ``S3A*.hdf`` (HDF5)
 anywhere under the dataset root (the real data keeps them in ``one-day/``; the generator does the
@@ -16,29 +16,21 @@ reflectances, one for all temperatures), concatenated to 9 channels.  The train/
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import List, Tuple
 
 import h5py
 import numpy as np
 
-from . import physics
+from .generate import SCALES, SCENE_DIR, _scene_name, _write_scene, generate  # noqa: F401  (re-exported)
 from .physics import HEIGHT, N_BTS, N_REFS, WIDTH
 
 log = logging.getLogger(__name__)
 
-SCENE_DIR = "one-day"
 PATTERN = "S3A*.hdf"
 N_CHANNELS = N_REFS + N_BTS
 SPLIT_SEED = 42  # the file split is part of the benchmark definition, not of a run's seed
-# Scene counts.  Every scale keeps the real 1200 x 1500 scene so the reader is always exercised;
-# `full` is the size of slstr_cloud_ds1 (about 1,000 day-time scenes, 180 GB): generating it is
-# possible but slow - fetch the real data instead.
-SCALES: Dict[str, int] = {"tiny": 4, "small": 15, "full": 1000}
 
 
 @dataclass(frozen=True)
@@ -105,51 +97,6 @@ def read_scene(path: Path) -> SceneData:
         raise DataError(f"slstr_cloud: {path}: refs {refs.shape} / bts {bts.shape}; expected (H, W, 6) and (H, W, 3)")
     mask = bayes.reshape(refs.shape[:2]) > 0
     return SceneData(path, refs.astype(np.float32, copy=False), bts.astype(np.float32, copy=False), mask)
-
-
-def _scene_name(index: int) -> str:
-    """A name in the real products' pattern (S3A_SL_1_RBT____<start>_<stop>_...), one minute apart."""
-    minute = index % (24 * 60)
-    day = 1 + index // (24 * 60)
-    start = f"202001{day:02d}T{minute // 60:02d}{minute % 60:02d}00"
-    stop = f"202001{day:02d}T{minute // 60:02d}{minute % 60:02d}59"
-    return f"S3A_SL_1_RBT____{start}_{stop}_SIM_{index:04d}.hdf"
-
-
-def _write_scene(args: Tuple[Path, int, int]) -> Path:
-    path, index, seed = args
-    scene = physics.simulate(np.random.default_rng(np.random.SeedSequence([seed, index])))
-    tmp = path.with_name(f".{path.name}.tmp")
-    with h5py.File(tmp, "w") as fh:
-        fh.create_dataset("refs", data=scene.refs, chunks=(200, WIDTH, N_REFS))
-        fh.create_dataset("bts", data=scene.bts, chunks=(200, WIDTH, N_BTS))
-        fh.create_dataset("bayes", data=scene.bayes, compression="gzip", compression_opts=1)
-        fh.attrs["generator"] = "sciml_mlflow slstr_cloud physics.simulate"
-        fh.attrs["seed"] = seed
-    os.replace(tmp, path)
-    return path
-
-
-def generate(root: Path, scale: str, seed: int = 0, workers: Optional[int] = None) -> List[Path]:
-    """Write ``SCALES[scale]`` simulated scenes under ``root/one-day/`` (each file atomically: temp then rename).
-
-    Scenes are independent, so they are simulated in parallel processes (one per CPU by default;
-    numpy's element-wise work holds the GIL, so threads would not help).  Returns the written paths.
-    """
-    if scale not in SCALES:
-        raise ValueError(f"slstr_cloud: unknown scale {scale!r}; expected one of {', '.join(SCALES)}")
-    out = Path(root) / SCENE_DIR
-    out.mkdir(parents=True, exist_ok=True)
-    jobs = [(out / _scene_name(i), i, seed) for i in range(SCALES[scale])]
-    n_workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
-    log.info("slstr_cloud: simulating %d scenes (%s) into %s with %d workers", len(jobs), scale, out, n_workers)
-    if n_workers == 1:
-        return [_write_scene(j) for j in jobs]
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return [_write_scene(j) for j in jobs]
-    # fork: the children inherit this benchmark package, which is loaded by file path and not importable by name
-    with ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        return list(pool.map(_write_scene, jobs))
 
 
 __all__ = ["SCALES", "SCENE_DIR", "N_CHANNELS", "SceneData", "generate", "normalise", "read_scene",

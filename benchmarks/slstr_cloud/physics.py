@@ -15,11 +15,18 @@ SLSTR data, so a model has to learn spectral and spatial context to beat the cla
 
 Channel order follows SLSTR: refs = S1..S6 (0.555, 0.659, 0.865, 1.375, 1.61, 2.25 um, reflectance)
 and bts = S7..S9 (3.74, 10.85, 12.0 um, brightness temperature in K).
+
+Same bytes on every machine: every array is float64 until the scene is rounded to float32 once, at the
+end (numpy's float32 exp/log take CPU-specific SIMD paths whose results differ in the last float32
+bits; float64 differences of an ulp vanish in that one rounding).  The spectral amplitudes use libm's
+pow per element, the FFT is scipy's pocketfft (no runtime CPU dispatch), and no BLAS is involved.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Tuple
 
 import numpy as np
@@ -31,16 +38,16 @@ TAU_LOW_LABEL = 1.0  # optical depth above which a low-cloud pixel is flagged (w
 TAU_CIRRUS_LABEL = 0.4  # the same for cirrus: thinner, but S4 and the split window give it away
 
 # Surface reflectance spectra, S1..S6 (typical values from spectral libraries, rounded).
-OCEAN = np.array([0.035, 0.022, 0.010, 0.0, 0.004, 0.002], dtype=np.float32)
-VEGETATION = np.array([0.05, 0.045, 0.32, 0.0, 0.20, 0.09], dtype=np.float32)
-SOIL = np.array([0.11, 0.16, 0.24, 0.0, 0.32, 0.26], dtype=np.float32)
-DESERT = np.array([0.26, 0.34, 0.40, 0.0, 0.50, 0.45], dtype=np.float32)
-SNOW = np.array([0.86, 0.83, 0.76, 0.0, 0.09, 0.05], dtype=np.float32)
+OCEAN = np.array([0.035, 0.022, 0.010, 0.0, 0.004, 0.002], dtype=np.float64)
+VEGETATION = np.array([0.05, 0.045, 0.32, 0.0, 0.20, 0.09], dtype=np.float64)
+SOIL = np.array([0.11, 0.16, 0.24, 0.0, 0.32, 0.26], dtype=np.float64)
+DESERT = np.array([0.26, 0.34, 0.40, 0.0, 0.50, 0.45], dtype=np.float64)
+SNOW = np.array([0.86, 0.83, 0.76, 0.0, 0.09, 0.05], dtype=np.float64)
 # Cloud reflectance relative to the visible, per channel: flat in S1..S3, absorbed at 1.6/2.25 um
 # (more for ice), S4 sees only cloud above the water vapour (cirrus fully, low cloud a little).
-WATER_CLOUD_SHAPE = np.array([1.0, 1.0, 0.98, 0.08, 0.75, 0.55], dtype=np.float32)
-ICE_CLOUD_SHAPE = np.array([1.0, 1.0, 0.98, 0.90, 0.45, 0.30], dtype=np.float32)
-GLINT_SHAPE = np.array([1.0, 1.0, 0.95, 0.0, 0.85, 0.80], dtype=np.float32)
+WATER_CLOUD_SHAPE = np.array([1.0, 1.0, 0.98, 0.08, 0.75, 0.55], dtype=np.float64)
+ICE_CLOUD_SHAPE = np.array([1.0, 1.0, 0.98, 0.90, 0.45, 0.30], dtype=np.float64)
+GLINT_SHAPE = np.array([1.0, 1.0, 0.95, 0.0, 0.85, 0.80], dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -54,27 +61,44 @@ class Scene:
     glint: np.ndarray  # (H, W) float32 glint reflectance added on the ocean
 
 
-def fractal_noise(
-    shape: Tuple[int, int], beta: float, rng: np.random.Generator, outer_px: float = 400.0, stretch: float = 1.0
-) -> np.ndarray:
-    """Zero-mean, unit-variance Gaussian field with power spectrum ~ (k^2 + k0^2)^(-beta/2).
-
-    beta ~ 2.7 is the observed slope of cloud optical-depth spectra (k^-5/3 in one dimension);
-    ``outer_px`` caps the largest structures; ``stretch`` > 1 elongates along x (cirrus streaks).
-    """
+@lru_cache(maxsize=32)
+def _amplitude(shape: Tuple[int, int], beta: float, outer_px: float, stretch: float) -> np.ndarray:
+    """Spectral amplitude (k^2 + k0^2)^(-beta/4) on the rfft grid, from libm's pow (cached: 10 of a scene's
+    11 fields share their parameters)."""
     h, w = shape
     ky = np.fft.fftfreq(h)[:, None]
     kx = np.fft.rfftfreq(w)[None, :] / stretch
     k2 = kx * kx + ky * ky + (1.0 / outer_px) ** 2
-    amp = (k2 ** (-beta / 4.0)).astype(np.float32)
+    e = -beta / 4.0
+    flat = k2.ravel().tolist()
+    amp = np.fromiter((math.pow(v, e) for v in flat), dtype=np.float64, count=len(flat)).reshape(k2.shape)
     amp[0, 0] = 0.0
-    spec = np.empty(amp.shape, np.complex64)
-    spec.real = rng.standard_normal(amp.shape, dtype=np.float32) * amp
+    amp.flags.writeable = False
+    return amp
+
+
+def fractal_noise(
+    shape: Tuple[int, int], beta: float, rng: np.random.Generator, outer_px: float = 400.0, stretch: float = 1.0
+) -> np.ndarray:
+    """Zero-mean, unit-variance Gaussian field (float64) with power spectrum ~ (k^2 + k0^2)^(-beta/2).
+
+    beta ~ 2.7 is the observed slope of cloud optical-depth spectra (k^-5/3 in one dimension);
+    ``outer_px`` caps the largest structures; ``stretch`` > 1 elongates along x (cirrus streaks).
+    """
+    amp = _amplitude(tuple(shape), float(beta), float(outer_px), float(stretch))
+    spec = np.empty(amp.shape, np.complex128)
+    spec.real = rng.standard_normal(amp.shape, dtype=np.float32) * amp  # ziggurat on integers: CPU-independent
     spec.imag = rng.standard_normal(amp.shape, dtype=np.float32) * amp
-    field = scipy.fft.irfft2(spec, s=shape)  # single precision: half the time of numpy's float64 FFT
-    field -= field.mean(dtype=np.float64)
-    field /= field.std(dtype=np.float64) + 1e-12
+    field = scipy.fft.irfft2(spec, s=shape, workers=1)
+    field -= field.mean()
+    field /= field.std() + 1e-12
     return field
+
+
+def _exp1d(x: np.ndarray) -> np.ndarray:
+    """libm exp of a 1-D vector, element by element (not numpy's CPU-dispatched SIMD exp)."""
+    vals = np.asarray(x, dtype=np.float64).tolist()
+    return np.fromiter((math.exp(v) for v in vals), dtype=np.float64, count=len(vals))
 
 
 def _threshold_for_fraction(field: np.ndarray, fraction: float) -> float:
@@ -97,8 +121,8 @@ def _cloud_reflectance(tau: np.ndarray) -> np.ndarray:
 def simulate(rng: np.random.Generator, shape: Tuple[int, int] = (HEIGHT, WIDTH)) -> Scene:
     """Simulate one daytime scene; every scene draws its own land share, cover and temperatures."""
     h, w = shape
-    yy = np.linspace(-1.0, 1.0, h, dtype=np.float32)[:, None]
-    xx = np.linspace(-1.0, 1.0, w, dtype=np.float32)[None, :]
+    yy = np.linspace(-1.0, 1.0, h)[:, None]
+    xx = np.linspace(-1.0, 1.0, w)[None, :]
 
     # --- surface ----------------------------------------------------------------------------
     land_field = fractal_noise(shape, 3.4, rng, outer_px=600.0)
@@ -124,13 +148,14 @@ def simulate(rng: np.random.Generator, shape: Tuple[int, int] = (HEIGHT, WIDTH))
     t_surf = np.where(land, np.where(snow, np.minimum(t_land, 268.0), t_land), sst)
 
     # sun glint: present in most scenes, a broad bright ellipse on the ocean, roughened by waves
-    glint = np.zeros(shape, np.float32)
+    glint = np.zeros(shape, np.float64)
     if rng.uniform() < 0.8:
         cy, cx = rng.uniform(-0.6, 0.6), rng.uniform(-1.0, 1.0)
         sy, sx = rng.uniform(0.25, 0.6), rng.uniform(0.15, 0.35)
         peak = rng.uniform(0.15, 0.45)
         waves = np.clip(1.0 + 0.35 * fractal_noise(shape, 2.2, rng, outer_px=40.0), 0.2, None)
-        glint = (peak * np.exp(-0.5 * (((yy - cy) / sy) ** 2 + ((xx - cx) / sx) ** 2)) * waves * (~land).astype(np.float32)).astype(np.float32, copy=False)
+        profile = _exp1d(-0.5 * ((yy[:, 0] - cy) / sy) ** 2)[:, None] * _exp1d(-0.5 * ((xx[0] - cx) / sx) ** 2)[None, :]
+        glint = peak * profile * waves * ~land  # the ellipse is axis-aligned: a separable profile
     surf = surf + glint[..., None] * GLINT_SHAPE
 
     # --- clouds -------------------------------------------------------------------------------
@@ -142,7 +167,7 @@ def simulate(rng: np.random.Generator, shape: Tuple[int, int] = (HEIGHT, WIDTH))
 
     ci_cover = rng.uniform(0.0, 0.3)
     ci = fractal_noise(shape, 3.0, rng, outer_px=300.0, stretch=rng.uniform(2.0, 4.0))
-    tau_ci = np.clip(ci - _threshold_for_fraction(ci, ci_cover), 0.0, None) * rng.uniform(1.5, 4.0) if ci_cover > 0.02 else np.zeros(shape, np.float32)
+    tau_ci = np.clip(ci - _threshold_for_fraction(ci, ci_cover), 0.0, None) * rng.uniform(1.5, 4.0) if ci_cover > 0.02 else np.zeros(shape, np.float64)
     t_ci = rng.uniform(215.0, 240.0) + 3.0 * fractal_noise(shape, 3.0, rng)
 
     r_low = _cloud_reflectance(tau_low)[..., None] * WATER_CLOUD_SHAPE
@@ -159,16 +184,16 @@ def simulate(rng: np.random.Generator, shape: Tuple[int, int] = (HEIGHT, WIDTH))
     split = humidity * (1.0 - e_low) * (1.0 - e_ci) + 5.0 * e_ci * (1.0 - e_ci) + 0.3 * e_low
     bt12 = bt11 - split
     # 3.7 um by day: emission plus reflected sunlight, large for water cloud and glint, small for ice/snow
-    bt37 = bt11 + np.where(snow, np.float32(0.0), np.float32(4.0)) + 14.0 * e_low * (1.0 - e_ci) + 60.0 * glint + e_ci
-    bt37 = np.minimum(bt37, np.float32(340.0))  # the 3.7 um channel saturates over hot glint
+    bt37 = bt11 + np.where(snow, 0.0, 4.0) + 14.0 * e_low * (1.0 - e_ci) + 60.0 * glint + e_ci
+    bt37 = np.minimum(bt37, 340.0)  # the 3.7 um channel saturates over hot glint
     bts = np.stack([bt37, bt11, bt12], axis=-1)
 
-    refs += rng.standard_normal(refs.shape, dtype=np.float32) * np.float32(0.003)  # sensor noise
-    bts += rng.standard_normal(bts.shape, dtype=np.float32) * np.float32(0.08)
+    refs += rng.standard_normal(refs.shape, dtype=np.float32) * 0.003  # sensor noise
+    bts += rng.standard_normal(bts.shape, dtype=np.float32) * 0.08
     flags = (tau_low > TAU_LOW_LABEL).astype(np.uint8) | ((tau_ci > TAU_CIRRUS_LABEL).astype(np.uint8) << 1)
-    return Scene(
-        refs=np.clip(refs, 0.0, None, out=refs), bts=bts, bayes=flags[..., None],
-        land=land, glint=glint,
+    return Scene(  # the one rounding to float32
+        refs=np.clip(refs, 0.0, None).astype(np.float32), bts=bts.astype(np.float32), bayes=flags[..., None],
+        land=land, glint=glint.astype(np.float32),
     )
 
 

@@ -21,6 +21,8 @@ class DatasetRef:
     name: str = MISSING  # dataset card name (e.g. dms_sim); cards live in conf/dataset/
     scale: str = "small"  # tiny (tests) | small (default CPU run) | full (real shapes)
     root: Optional[str] = None  # override the data root; default: <checkout>/data or $SCIML_MLFLOW_HOME/data
+    # data whose hash is not the dvc.lock record: False = an error; True = used, tagged as a distinct version
+    accept_unrecorded: bool = False
 
 
 @dataclass

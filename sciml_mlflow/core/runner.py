@@ -165,7 +165,8 @@ def run_benchmark(cfg: DictConfig, output_dir: Optional[Path] = None, overrides:
                 from sciml_mlflow.data.staging import stage_dataset
 
                 staged = stage_dataset(spec, cfg.benchmark.dataset.name, cfg.benchmark.dataset.scale,
-                                       cfg.benchmark.dataset.root)
+                                       cfg.benchmark.dataset.root,
+                                       bool(cfg.benchmark.dataset.get("accept_unrecorded", False)))
             _record_dataset(client, run_id, staged, cfg.mode)
             if model_source is not None:
                 model_source.download(model_dir)

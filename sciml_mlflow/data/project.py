@@ -55,6 +55,13 @@ class Remote:
     default: bool
 
 
+def _expand(template: str, item: dict) -> str:
+    """``benchmarks/${item.benchmark}/generate.py`` with the foreach item's values."""
+    for k, v in item.items():
+        template = template.replace("${item.%s}" % k, str(v))
+    return template
+
+
 def stage_name(name: str, scale: str) -> str:
     return f"{STAGE}@{name}-{scale}"
 
@@ -103,6 +110,36 @@ class DvcProject:
                 if o.get("path") == out and o.get("md5"):
                     return Record(stage, out, o["md5"], o.get("size"), o.get("nfiles"))
         return None
+
+    def dep_changes(self, stage: str) -> List[str]:
+        """Dependencies of ``stage`` whose md5 differs from dvc.lock (or that dvc.yaml and dvc.lock list
+        differently): what ``dvc status`` reports as "changed deps".  [] when the record is current.
+
+        DVC 3 hashes a file dependency as the md5 of its bytes, so this needs no DVC process.
+        """
+        import hashlib
+
+        try:
+            lock = yaml.safe_load((self.root / "dvc.lock").read_text()) or {}
+        except FileNotFoundError:
+            lock = {}
+        recorded = {d["path"]: d.get("md5") for d in ((lock.get("stages") or {}).get(stage) or {}).get("deps") or []}
+        item = self.stages().get(stage) or {}
+        declared = [_expand(d, item) for d in self._stage_template().get("deps") or []]
+        changed = sorted(set(declared) ^ set(recorded))
+        for path in sorted(set(declared) & set(recorded)):
+            f = self.root / path
+            md5 = hashlib.md5(f.read_bytes(), usedforsecurity=False).hexdigest() if f.is_file() else None
+            if md5 != recorded[path]:
+                changed.append(path)
+        return changed
+
+    def _stage_template(self) -> dict:
+        try:
+            raw = yaml.safe_load((self.root / "dvc.yaml").read_text()) or {}
+        except (OSError, yaml.YAMLError):
+            return {}
+        return ((raw.get("stages") or {}).get(STAGE) or {}).get("do") or {}
 
     @cached_property
     def config(self) -> dict:

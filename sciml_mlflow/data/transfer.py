@@ -61,7 +61,8 @@ def run_dvc(project: DvcProject, args: Sequence[str], show: bool = False) -> sub
 
 def _reason(proc: subprocess.CompletedProcess) -> str:
     text = "\n".join(x for x in (proc.stderr, proc.stdout) if x)
-    lines = [ln.strip() for ln in text.splitlines() if "ERROR" in ln or "error" in ln.lower()]
+    lines = [ln.strip() for ln in text.splitlines() if ("ERROR" in ln or "error" in ln.lower())
+             and not ln.strip().startswith("<https://")]
     return (lines[-1] if lines else text.strip().splitlines()[-1] if text.strip() else f"exit {proc.returncode}")[:300]
 
 
@@ -75,6 +76,12 @@ def fetch(project: DvcProject, target: str, remotes: List[Remote], complete: Cal
     attempts: List[Attempt] = []
     for remote in remotes:
         t0 = time.perf_counter()
+        folder = _local_folder(project, remote)
+        if folder is not None and not folder.is_dir():  # DVC would spend seconds to say "missing files"
+            reason = f"remote folder {folder} does not exist"
+            log.warning("dataset %s: remote %r: %s; trying the next", target, remote.name, reason)
+            attempts.append(Attempt(remote, False, time.perf_counter() - t0, reason))
+            continue
         # pull = fetch + checkout in one DVC process (a DVC start costs seconds); a failed checkout of
         # missing objects makes it exit non-zero, and `complete()` double-checks the cache
         proc = run_dvc(project, ["pull", "-r", remote.name, target], show=show)
@@ -83,14 +90,23 @@ def fetch(project: DvcProject, target: str, remotes: List[Remote], complete: Cal
             log.info("dataset %s: served by remote %r (%s) in %.1f s", target, remote.name, remote.url, dt)
             attempts.append(Attempt(remote, True, dt))
             return attempts
-        if proc.returncode == 0:
-            reason = "objects missing on the remote"
+        if proc.returncode == 0 or "missing" in _reason(proc).lower() or "Checkout failed" in (proc.stderr or ""):
+            reason = f"the remote lacks objects of {target}"
         else:
             reason = _reason(proc) if not show else f"exit {proc.returncode}"
         log.warning("dataset %s: remote %r (%s) failed after %.1f s: %s; trying the next", target, remote.name,
                     remote.url, dt, reason)
         attempts.append(Attempt(remote, False, dt, reason))
     return attempts
+
+
+def _local_folder(project: DvcProject, remote: Remote) -> "Path | None":
+    """The folder of a local (path) remote, resolved as DVC does (relative to .dvc/); None for URLs."""
+    url = remote.url
+    if "://" in url and not url.startswith("file://"):
+        return None
+    path = Path(url[len("file://"):] if url.startswith("file://") else url).expanduser()
+    return path if path.is_absolute() else (project.dvc_dir / path).resolve()
 
 
 def checkout(project: DvcProject, target: str, force: bool = False) -> None:

@@ -19,7 +19,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 from sciml_mlflow.errors import DataIntegrityError
 
@@ -29,14 +29,16 @@ SAMPLES = 16  # blocks read for the fingerprint on a cache hit
 SAMPLE_BLOCK = 64 << 10
 
 
-def md5_file(path: Path) -> str:
-    """md5 of a file's content, as DVC computes it (hash ``md5`` in DVC 3)."""
+def md5_file(path: Path, on_bytes: Optional[Callable[[int], None]] = None) -> str:
+    """md5 of a file's content, as DVC computes it (hash ``md5`` in DVC 3); ``on_bytes(n)`` after each read."""
     h = hashlib.md5(usedforsecurity=False)
     with open(path, "rb", buffering=0) as f:
         buf = bytearray(CHUNK)
         view = memoryview(buf)
         while n := f.readinto(buf):
             h.update(view[:n])
+            if on_bytes is not None:
+                on_bytes(n)
     return h.hexdigest()
 
 
@@ -110,15 +112,18 @@ class VerifyResult:
     seconds: float
 
 
-def file_md5(file: Path, cache: HashCache, full: bool = False) -> Tuple[str, bool]:
+def file_md5(file: Path, cache: HashCache, full: bool = False,
+             on_bytes: Optional[Callable[[int], None]] = None) -> Tuple[str, bool]:
     """(md5, rehashed): from the stat cache when the file is unchanged and its fingerprint matches."""
     st = file.stat()
     entry = cache.entries.get(str(file))
     if not full and entry and entry.get("stat") == _stat_key(st):
         if entry.get("sample") == sample_fingerprint(file, st.st_size):
+            if on_bytes is not None:
+                on_bytes(st.st_size)
             return entry["md5"], False
         log.warning("%s: metadata unchanged but sampled content differs: re-hashing in full", file)
-    md5 = md5_file(file)
+    md5 = md5_file(file, on_bytes)
     cache.entries[str(file)] = {"stat": _stat_key(st), "md5": md5, "sample": sample_fingerprint(file, st.st_size)}
     return md5, True
 
@@ -147,16 +152,20 @@ def verify_tree(root: Path, expected: str, cache: HashCache, listing: Optional[D
                                  f"{', '.join(missing) or 'none'}; unexpected: {', '.join(extra) or 'none'}); {hint}")
     md5s: Dict[str, str] = {}
     rehashed = total = 0
+    from sciml_mlflow.data.progress import Meter
+
+    size = sum((root / rel).stat().st_size for rel in files)
     try:
-        for rel in files:
-            f = root / rel
-            md5s[rel], re = file_md5(f, cache, full)
-            rehashed += re
-            total += f.stat().st_size
-            if listing is not None and md5s[rel] != listing[rel]:
-                raise DataIntegrityError(f"{f}: content hash {md5s[rel]} differs from the DVC record "
-                                         f"{listing[rel]} (dataset record {expected}); the file is corrupt or "
-                                         f"was modified; {hint}")
+        with Meter(f"verifying {root.parent.name}/{root.name}", size, "B", quiet_below_s=2.0) as meter:
+            for rel in files:
+                f = root / rel
+                md5s[rel], re = file_md5(f, cache, full, on_bytes=lambda n: meter.update(None, n))
+                rehashed += re
+                total += f.stat().st_size
+                if listing is not None and md5s[rel] != listing[rel]:
+                    raise DataIntegrityError(f"{f}: content hash {md5s[rel]} differs from the DVC record "
+                                             f"{listing[rel]} (dataset record {expected}); the file is corrupt or "
+                                             f"was modified; {hint}")
     finally:
         cache.save()
     digest = dir_digest(md5s)

@@ -33,7 +33,8 @@ def _stage_once(cfg: DictConfig) -> None:
     from sciml_mlflow.data.staging import stage_dataset
 
     spec = registry.get(cfg.benchmark.name)
-    stage_dataset(spec, cfg.benchmark.dataset.name, cfg.benchmark.dataset.scale, cfg.benchmark.dataset.root)
+    stage_dataset(spec, cfg.benchmark.dataset.name, cfg.benchmark.dataset.scale, cfg.benchmark.dataset.root,
+                  bool(cfg.benchmark.dataset.get("accept_unrecorded", False)))
 
 
 def launcher_command(plan: "object", job_dir: Path) -> list[str]:

@@ -119,7 +119,8 @@ def _follow(cfg: Any, job: Dict[str, Any], run_id: str, rank: int) -> None:
     entry = spec.entry_point(cfg.mode)
     profile, _, machine = resolve_hardware(cfg)
     client = store.connect(cfg.tracking.uri)
-    staged = stage_dataset(spec, cfg.benchmark.dataset.name, cfg.benchmark.dataset.scale, cfg.benchmark.dataset.root)
+    staged = stage_dataset(spec, cfg.benchmark.dataset.name, cfg.benchmark.dataset.scale, cfg.benchmark.dataset.root,
+                           bool(cfg.benchmark.dataset.get("accept_unrecorded", False)))
     out = Path(job["output_dir"]) / f"rank_{rank}"
     (out / "model").mkdir(parents=True, exist_ok=True)
     sink = MetricLogger(client, run_id)

@@ -41,8 +41,12 @@ def world(moto_server, tmp_path_factory):
         for bucket in BUCKETS:
             s3c.create_bucket(Bucket=bucket)
         toy.endpoints(toy.origin, mirror_a=moto_server.url, mirror_b=moto_server.url)
-        staged = prepare("toy_sim", "tiny", remote="mirror_a")  # no remote has it: generated (dvc repro)
-        assert staged.source == "generated" and staged.digest.endswith(".dir")
+        # the maintainer records the dataset (a run never writes dvc.lock), then shares it
+        rec = subprocess.run([sys.executable, "-m", "dvc", "repro", "generate@toy_sim-tiny"], cwd=toy.origin,
+                             capture_output=True, text=True)
+        assert rec.returncode == 0, rec.stderr
+        staged = prepare("toy_sim", "tiny", remote="mirror_a")
+        assert staged.digest == DvcProject(toy.origin).record("data/toy_sim/tiny").md5
         for r in ("mirror_a", "mirror_b"):
             assert _push("toy_sim", "tiny", r) == 0
         snapshot = {}
