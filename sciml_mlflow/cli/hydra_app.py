@@ -71,6 +71,9 @@ def main() -> None:
     from sciml_mlflow.core.resources import config_dir
     from sciml_mlflow.sweep import parent
 
+    from sciml_mlflow.tracking.redact import redact_console
+
+    redact_console()  # MLflow's "View run … at http://user:PASSWORD@…" and Hydra's override lines
     register_schemas()
     argv = _with_detected_hardware(sys.argv[1:])
     sys.argv = [sys.argv[0]] + argv + collection_searchpath_override(argv)

@@ -31,7 +31,7 @@ from sciml_mlflow.hardware.detect import compare, detect_machine, load_profile_m
 from sciml_mlflow.tracking import store
 from sciml_mlflow.training.seeding import seed_everything
 from sciml_mlflow.tracking.params import to_params
-from sciml_mlflow.tracking.redact import redact_mapping, redact_value
+from sciml_mlflow.tracking.redact import redact, redact_mapping, redact_text, redact_value
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +141,7 @@ def run_benchmark(cfg: DictConfig, output_dir: Optional[Path] = None, overrides:
     }
     if mismatch:
         tags["hardware.mismatch_reason"] = mismatch
+    tags = {k: str(redact(v, k)) for k, v in tags.items()}  # issue-17 hook: no secret in any tag
     if model_source is not None:
         tags["training_run_id"] = model_source.training_run_id or "external"
         tags["model_uri"] = model_source.uri
@@ -228,7 +229,7 @@ def _record_identity(client: Any, run_id: str, cfg: DictConfig, overrides: Seque
     if long_values:
         (cfg_dir / "params_long.yaml").write_text(yaml.safe_dump(long_values, width=10**9))
     for name, text in compliance.artifacts.items():
-        (cfg_dir / name).write_text(text)
+        (cfg_dir / name).write_text(redact_text(text))  # issue-17 hook: redacted like every artifact
     client.log_artifacts(run_id, str(cfg_dir), "config")
 
 
@@ -252,7 +253,7 @@ def _record_dataset(client: Any, run_id: str, staged: Any, context: str = "train
 
 
 def _log_traceback(client: Any, run_id: str, exc: BaseException) -> None:
-    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    text = redact_text("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))  # issue-17 hook
     log.error("benchmark raised %s: %s (run %s ends FAILED; traceback in artifact error/traceback.txt)",
               type(exc).__name__, exc, run_id)
     try:
@@ -260,7 +261,7 @@ def _log_traceback(client: Any, run_id: str, exc: BaseException) -> None:
             p = Path(tmp) / "traceback.txt"
             p.write_text(text)
             client.log_artifact(run_id, str(p), "error")
-        client.set_tag(run_id, "error", f"{type(exc).__name__}: {str(exc)[:500]}")
+        client.set_tag(run_id, "error", redact_text(f"{type(exc).__name__}: {str(exc)[:500]}"))  # issue-17 hook
     except Exception as inner:  # never mask the original error
         log.error("could not record the traceback on run %s: %s", run_id, inner)
 

@@ -25,6 +25,7 @@ from typing import Dict, List, Optional, Sequence
 
 from sciml_mlflow.sweep.job import ENV_PARENT_RUN_ID, ENV_RECORDS_DIR, ENV_SWEEP_ID
 from sciml_mlflow.sweep.summary import JobRow, collect_rows, render_table
+from sciml_mlflow.tracking.redact import redact, redact_override
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +71,8 @@ class SweepRun:
             "sweep.id": sweep_id,
             "sweep.role": "parent",
             "sweep.kind": kind,
-            "sweep.overrides": " ".join(overrides)[:5000],
-            **(extra_tags or {}),
+            "sweep.overrides": " ".join(redact_override(o) for o in overrides)[:5000],
+            **{k: str(redact(v, k)) for k, v in (extra_tags or {}).items()},
         }
         if outer:
             tags["mlflow.parentRunId"] = outer
