@@ -48,6 +48,9 @@ def _task(cfg: "object") -> "object":
     tags = job.run_tags() if job is not None else None
     run = distributed.run_distributed if distributed.wanted(cfg) else run_benchmark
     try:
+        from sciml_mlflow.config.schema import check_config
+
+        check_config(cfg)  # before any run exists, also on the distributed path
         result = run(cfg, Path(hc.runtime.output_dir), list(hc.overrides.task), extra_tags=tags)  # type: ignore[arg-type]
     except SciMLError as exc:
         if hc.mode == RunMode.MULTIRUN:

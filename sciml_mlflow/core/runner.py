@@ -23,6 +23,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 import yaml
 from omegaconf import DictConfig, OmegaConf
 
+from sciml_mlflow.config.schema import check_config
 from sciml_mlflow.core import registry
 from sciml_mlflow.core.context import HardwareProfile, RunContext, Target, _SimplePhases, make_hyperparameters
 from sciml_mlflow.core.resources import checkout_root
@@ -91,6 +92,7 @@ def run_benchmark(cfg: DictConfig, output_dir: Optional[Path] = None, overrides:
     recorded on the run (FAILED + traceback) and re-raised.
     """
     # 1. refuse early -------------------------------------------------------------------------
+    check_config(cfg)  # issue-17 hook: value domains and unknown keys, before any run exists
     spec = registry.get(cfg.benchmark.name)
     entry = spec.entry_point(cfg.mode)
     profile, mismatch, machine = resolve_hardware(cfg)
