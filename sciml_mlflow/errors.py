@@ -53,3 +53,16 @@ class ExpressionError(ConfigError):
 
 class DistributedError(SciMLError):
     """A multi-process (DDP) run could not start or one of its processes failed."""
+
+
+class RunTerminated(KeyboardInterrupt):
+    """A termination signal (SIGTERM, SIGINT, SIGUSR1 pre-emption warning) arrived: stop, end the run KILLED.
+
+    A KeyboardInterrupt on purpose, not a SciMLError: library code that catches ``Exception`` lets it
+    through, and every ``except KeyboardInterrupt`` cleanup (the runner's, Hydra's, the sweep's) applies.
+    """
+
+    def __init__(self, signum: int, reason: str) -> None:
+        super().__init__(reason)
+        self.signum = signum
+        self.reason = reason

@@ -82,10 +82,16 @@ def main() -> None:
     sys.argv = [sys.argv[0]] + argv + collection_searchpath_override(argv)
     app = hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")(_task)
 
-    failed, killed = True, False
+    from sciml_mlflow.core import signals
+    from sciml_mlflow.errors import RunTerminated
+
+    failed, killed, code = True, False, 0
     try:
-        app()
+        with signals.terminating():  # SIGTERM/SIGUSR1/SIGINT -> RunTerminated: runs and sweeps end KILLED
+            app()
         failed = False
+    except RunTerminated as exc:
+        killed, code = True, signals.exit_code(exc)
     except KeyboardInterrupt:
         killed = True
         raise
@@ -94,3 +100,6 @@ def main() -> None:
         parent.close_open_sweeps(failed=failed, killed=killed)
         for table in parent.pop_summaries():
             print("\n" + table)
+    if code:
+        log.error("stopped by %s: exit code %d", signals.taken().reason if signals.taken() else "a signal", code)
+        sys.exit(code)

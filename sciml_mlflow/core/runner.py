@@ -24,7 +24,7 @@ import yaml
 from omegaconf import DictConfig, OmegaConf
 
 from sciml_mlflow.config.schema import check_config
-from sciml_mlflow.core import registry
+from sciml_mlflow.core import registry, signals
 from sciml_mlflow.core.context import HardwareProfile, RunContext, Target, _SimplePhases, make_hyperparameters
 from sciml_mlflow.core.resources import checkout_root
 from sciml_mlflow.errors import ConfigError
@@ -195,6 +195,7 @@ def run_benchmark(cfg: DictConfig, output_dir: Optional[Path] = None, overrides:
     except KeyboardInterrupt as exc:
         status, error = "KILLED", exc
         log.error("run %s interrupted: ending it KILLED", run_id)
+        _tag_quietly(client, run_id, "reason", signals.reason_of(exc))  # issue-17 hook: why it was KILLED
     except BaseException as exc:  # noqa: BLE001 - recorded, then re-raised
         status, error = "FAILED", exc
         _log_traceback(client, run_id, exc)
@@ -268,6 +269,13 @@ def _log_traceback(client: Any, run_id: str, exc: BaseException) -> None:
         log.error("could not record the traceback on run %s: %s", run_id, inner)
 
 
+
+
+def _tag_quietly(client: Any, run_id: str, key: str, value: str) -> None:  # issue-17 hook helper
+    try:
+        client.set_tag(run_id, key, value)
+    except Exception as exc:  # the run must still end
+        log.error("could not tag run %s with %s: %s", run_id, key, exc)
 
 
 def compose_check(cfg: DictConfig) -> List[str]:

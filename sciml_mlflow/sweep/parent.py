@@ -118,6 +118,15 @@ class SweepRun:
             client.log_text(self.run_id, table + "\n", "sweep/summary.txt")  # type: ignore[attr-defined]
         except Exception as exc:
             log.error("could not record the summary on parent run %s: %s", self.run_id, exc)
+        if killed:
+            from sciml_mlflow.core import signals
+
+            stop = signals.taken()
+            try:
+                client.set_tag(self.run_id, signals.REASON_TAG,  # type: ignore[attr-defined]
+                               stop.reason if stop else signals.reason_of(KeyboardInterrupt()))
+            except Exception as exc:
+                log.error("could not tag parent run %s with its reason: %s", self.run_id, exc)
         client.set_terminated(self.run_id, status=status)  # type: ignore[attr-defined]
         self.status = status
         _summaries.append(table)
