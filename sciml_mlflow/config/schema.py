@@ -171,6 +171,8 @@ class TrackingConfig:
     uri: str = MISSING  # MLflow tracking URI (sqlite:///..., http://...)
     artifact_root: Optional[str] = None  # artifact location for new experiments (None: the server decides)
     experiment_prefix: str = ""  # experiments are named <benchmark>, or <prefix>/<benchmark> when set
+    heartbeat_s: float = greater_than_zero(60.0)  # seconds between heartbeats (tag sciml.heartbeat), see runs reconcile
+    stale_after_s: float = greater_than_zero(900.0)  # a RUNNING run silent this long is lost (ended FAILED at run start)
     max_param_length: int = positive(6000)  # params longer than this go to params_long.yaml instead of being truncated
 
 

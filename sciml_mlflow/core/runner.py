@@ -151,13 +151,16 @@ def run_benchmark(cfg: DictConfig, output_dir: Optional[Path] = None, overrides:
                                        f"({model_source.uri}).")
     from sciml_mlflow import telemetry
 
+    from sciml_mlflow.tracking import reconcile  # issue-17 hook: end zombie runs of this store (cheap)
+
+    reconcile.at_run_start(client, cfg.tracking.stale_after_s)  # issue-17 hook
     active = mlflow.start_run(experiment_id=exp_id, run_name=run_name, tags=tags,
                               **telemetry.start_run_kwargs(cfg))
     run_id = active.info.run_id
     t_start = time.perf_counter()
     from sciml_mlflow.tracking.metric_buffer import MetricLogger
 
-    metrics = MetricLogger(client, run_id)
+    metrics = MetricLogger.for_run(client, run_id, cfg.tracking.heartbeat_s)  # issue-17 hook: journal + heartbeat
     status, error = "FINISHED", None
     try:
         _record_identity(client, run_id, cfg, overrides, out, compliance)

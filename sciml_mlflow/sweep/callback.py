@@ -54,7 +54,8 @@ class SweepCallback(Callback):
         name = f"{prefix}/{name}" if prefix else name
         sweep_dir = Path(str(config.hydra.sweep.dir))
         self._sweep = SweepRun.open(config.tracking.uri, name, config.tracking.artifact_root,
-                                    sweep_dir / ".sweep", overrides, run_name=f"sweep-{config.benchmark.name}")
+                                    sweep_dir / ".sweep", overrides, run_name=f"sweep-{config.benchmark.name}",
+                                    heartbeat_s=float(OmegaConf.select(config, "tracking.heartbeat_s", default=60.0)))
         self.sweep_id, self.parent_run_id = self._sweep.sweep_id, self._sweep.run_id
         self.records_dir = str(self._sweep.records_dir)
 

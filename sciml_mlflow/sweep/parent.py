@@ -21,7 +21,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from sciml_mlflow.sweep.job import ENV_PARENT_RUN_ID, ENV_RECORDS_DIR, ENV_SWEEP_ID
 from sciml_mlflow.sweep.summary import JobRow, collect_rows, render_table
@@ -50,11 +50,12 @@ class SweepRun:
     closed: bool = False
     status: str = "RUNNING"
     rows: List[JobRow] = field(default_factory=list)
+    _beat: Any = field(default=None, repr=False)
 
     @classmethod
     def open(cls, tracking_uri: str, experiment_name: str, artifact_root: Optional[str], records_dir: Path,
              overrides: Sequence[str] = (), kind: str = "sweep", run_name: Optional[str] = None,
-             extra_tags: Optional[Dict[str, str]] = None) -> "SweepRun":
+             extra_tags: Optional[Dict[str, str]] = None, heartbeat_s: float = 60.0) -> "SweepRun":
         """Initialise the store, create the parent run and export the sweep identity to job processes."""
         from mlflow.entities import RunStatus  # noqa: F401 - imported here: mlflow is heavy
 
@@ -80,6 +81,9 @@ class SweepRun:
         records_dir = Path(records_dir).resolve() / sweep_id
         records_dir.mkdir(parents=True, exist_ok=True)
         sweep = cls(sweep_id, run.info.run_id, exp_id, tracking_uri, records_dir, kind)
+        from sciml_mlflow.tracking.heartbeat import HeartbeatThread
+
+        sweep._beat = HeartbeatThread(client, sweep.run_id, heartbeat_s).start()  # reconcile ends it if we die
         os.environ[ENV_SWEEP_ID] = sweep_id
         os.environ[ENV_PARENT_RUN_ID] = sweep.run_id
         os.environ[ENV_RECORDS_DIR] = str(records_dir)
@@ -94,6 +98,8 @@ class SweepRun:
         from mlflow.tracking import MlflowClient
 
         self.closed = True
+        if self._beat is not None:
+            self._beat.stop()
         _open.pop(self.sweep_id, None)
         for var in (ENV_SWEEP_ID, ENV_PARENT_RUN_ID, ENV_RECORDS_DIR):
             if os.environ.get(var) in (self.sweep_id, self.run_id, str(self.records_dir)):
