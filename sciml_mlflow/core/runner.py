@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence
@@ -190,11 +189,13 @@ def run_benchmark(cfg: DictConfig, output_dir: Optional[Path] = None, overrides:
             getattr(session, "start_clock", lambda: None)()  # run_start: staging is not time-to-train
             entry(ctx)
             with phases.phase("writing_outputs"):
+                from sciml_mlflow.tracking.artifacts import log_artifacts_or_clean  # issue-17 hook
+
                 if cfg.mode == "train" and any(model_dir.iterdir()):
-                    client.log_artifacts(run_id, str(model_dir), "model")
+                    log_artifacts_or_clean(client, run_id, str(model_dir), "model")  # issue-17 hook
                 art = out / "artifacts"
                 if art.is_dir() and any(art.iterdir()):
-                    client.log_artifacts(run_id, str(art), "outputs")
+                    log_artifacts_or_clean(client, run_id, str(art), "outputs")  # issue-17 hook
     except KeyboardInterrupt as exc:
         status, error = "KILLED", exc
         log.error("run %s interrupted: ending it KILLED", run_id)
@@ -259,19 +260,9 @@ def _record_dataset(client: Any, run_id: str, staged: Any, context: str = "train
 
 
 def _log_traceback(client: Any, run_id: str, exc: BaseException) -> None:
-    text = redact_text("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))  # issue-17 hook
-    log.error("benchmark raised %s: %s (run %s ends FAILED; traceback in artifact error/traceback.txt)",
-              type(exc).__name__, exc, run_id)
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            p = Path(tmp) / "traceback.txt"
-            p.write_text(text)
-            client.log_artifact(run_id, str(p), "error")
-        client.set_tag(run_id, "error", redact_text(f"{type(exc).__name__}: {str(exc)[:500]}"))  # issue-17 hook
-    except Exception as inner:  # never mask the original error
-        log.error("could not record the traceback on run %s: %s", run_id, inner)
+    from sciml_mlflow.tracking.failure import record_failure  # issue-17 hook: error tag first, traceback where it fits
 
-
+    record_failure(client, run_id, exc)
 
 
 def _tag_quietly(client: Any, run_id: str, key: str, value: str) -> None:  # issue-17 hook helper

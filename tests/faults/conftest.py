@@ -2,7 +2,7 @@
 
 ``toy_steps`` logs ``loss`` at every step (``benchmark.training.epochs`` steps, ``options.step_s`` apart),
 writes the step number to ``options.marker`` (so a test knows when to strike), raises
-``options.fail_with`` at step 1 when set, and logs ``options.say`` through stdlib logging.
+``options.fail_with`` at step 1 when set, and logs ``options.say`` through stdlib logging, and writes a ``options.model_kb`` KiB model file when set.
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ def train(ctx):
             raise RuntimeError(o["fail_with"])
         time.sleep(float(o.get("step_s", 0)))
     ctx.metrics.log("val_accuracy", 0.9, step=int(ctx.hparams.epochs))
+    if int(o.get("model_kb", 0)):
+        (Path(ctx.model_dir) / "model.pt").write_bytes(b"m" * 1024 * int(o["model_kb"]))
 '''
 
 _DATASET = '''
@@ -57,7 +59,7 @@ dataset: {name: toy_steps_data, scale: tiny}
 model: small
 training: {epochs: 3, batch_size: 8, learning_rate: 0.01}
 target: {metric: val_accuracy, value: 0.5, mode: max}
-options: {step_s: 0, marker: "", fail_with: "", say: ""}
+options: {step_s: 0, marker: "", fail_with: "", say: "", model_kb: 0}
 """
 
 COMMON = ["benchmark=toy_steps", "hardware=cpu", "progress=false", "hardware.telemetry.enabled=false"]
