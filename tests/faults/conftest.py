@@ -133,3 +133,44 @@ def files_text(*roots: Path) -> dict:
             if p.is_file():
                 out[p] = p.read_bytes().decode("utf-8", "replace")
     return out
+
+
+class SqliteServer:
+    """A real ``mlflow server`` (SQLite backend, local artifacts, no auth) that a test can kill and restart
+    on the same port, started and stopped through sciml_mlflow.server (by pid)."""
+
+    def __init__(self, tmp: Path) -> None:
+        from tests.fixtures.mlflow_server import free_port
+
+        self.tmp, self.port = tmp, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "SqliteServer":
+        from sciml_mlflow.server import process
+        from sciml_mlflow.server.settings import from_env
+
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MLFLOW_TRACKING_"))}
+        env.update({"SCIML_DB_URI": f"sqlite:///{self.tmp}/server.db",
+                    "SCIML_ARTIFACTS_DESTINATION": str(self.tmp / "server-artifacts")})
+        settings = from_env(env, state_dir=self.tmp / "state", port=self.port, auth=False, startup_timeout_s=120.0)
+        process.start(settings, base_env=env)
+        return self
+
+    def stop(self) -> None:
+        from sciml_mlflow.server import process
+
+        process.stop(self.tmp / "state")
+
+    def client(self):
+        from mlflow.tracking import MlflowClient
+
+        return MlflowClient(tracking_uri=self.url)
+
+
+@pytest.fixture()
+def sqlite_server(tmp_path: Path):
+    server = SqliteServer(tmp_path / "server").start()
+    try:
+        yield server
+    finally:
+        server.stop()
