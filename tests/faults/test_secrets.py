@@ -73,3 +73,17 @@ def test_no_secret_in_sweep_parent_records_multirun_yaml_or_hydra_error_line(toy
     for p in texts:
         if p.name == "multirun.yaml" or p.name.startswith("job-") or p.parent.name == ".hydra":
             assert stat.S_IMODE(p.stat().st_mode) == 0o600, p
+
+
+@pytest.mark.services
+def test_no_uri_password_from_a_server_tracking_uri(toy_steps, tmp_path, sciml_home, sqlite_server):
+    uri = sqlite_server.url.replace("http://", "http://alice:UriSrvPw7788@")
+    proc = run_cli([*COMMON, "tracking=server", f"hydra.run.dir={tmp_path / 'out'}"], cwd=tmp_path,
+                   env={"SCIML_TRACKING_URI": uri})
+    console = proc.stdout + proc.stderr
+    assert proc.returncode == 0, console[-3000:]
+    assert "UriSrvPw7788" not in console
+    assert "View run" in console and "alice:***@127.0.0.1" in console  # MLflow's own line, masked
+    dump = store_dump(sqlite_server.tmp / "server.db")
+    assert "toy_steps" in dump and "UriSrvPw7788" not in dump
+    assert _leaks(files_text(sciml_home, tmp_path / "out", sqlite_server.tmp / "server-artifacts"), ["UriSrvPw7788"]) == []
