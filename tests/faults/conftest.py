@@ -174,3 +174,13 @@ def sqlite_server(tmp_path: Path):
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture()
+def absent_server(tmp_path: Path):
+    """A server that is not running yet (its port is free); the test starts it when the network is back."""
+    server = SqliteServer(tmp_path / "server")
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -12,14 +12,14 @@ from tests.faults.conftest import all_runs
 pytestmark = [pytest.mark.faults, pytest.mark.slow, pytest.mark.services]
 
 
-def test_offline_run_then_sync_keeps_everything(toy_steps, compose_cfg, sciml_home, tmp_path, sqlite_server,
+def test_offline_run_then_sync_keeps_everything(toy_steps, compose_cfg, sciml_home, tmp_path, absent_server,
                                                  monkeypatch, capsys):
     from mlflow.tracking import MlflowClient
 
     from sciml_mlflow.cli.main import main
     from sciml_mlflow.core.runner import run_benchmark
 
-    sqlite_server.stop()  # no server at the start: the server URI is refused fast, with the offline way out
+    sqlite_server = absent_server  # no server at the start: the server URI is refused fast, with the offline way out
     monkeypatch.setenv("SCIML_TRACKING_URI", sqlite_server.url)
     with pytest.raises(TrackingError, match="tracking=local"):
         run_benchmark(compose_cfg("benchmark=toy_steps", "tracking=server"), tmp_path / "refused")

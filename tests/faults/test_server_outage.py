@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.faults, pytest.mark.slow, pytest.mark.services]
 
 def test_server_killed_and_restarted_mid_run_loses_nothing(toy_steps, tmp_path, sciml_home, sqlite_server):
     marker = tmp_path / "step"
-    steps = 500
+    steps = 300
     proc = start_cli([*COMMON, "tracking=server", f"benchmark.training.epochs={steps}", "benchmark.options.step_s=0.05",
                       f"benchmark.options.marker={marker}", f"hydra.run.dir={tmp_path / 'out'}"],
                      cwd=tmp_path, env={"SCIML_TRACKING_URI": sqlite_server.url})

@@ -7,8 +7,6 @@ the store, and MLflow would keep the run RUNNING forever.  The journal and the h
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
@@ -18,8 +16,10 @@ from tests.faults.conftest import COMMON, all_runs, start_cli, stop, wait_for_st
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
 
-def test_sigkill_then_reconcile_ends_failed_lost_with_every_metric(toy_steps, tmp_path, sciml_home):
+def test_sigkill_then_reconcile_ends_failed_lost_with_every_metric(toy_steps, tmp_path, sciml_home, capsys):
     from mlflow.tracking import MlflowClient
+
+    from sciml_mlflow.cli.main import main
 
     marker = tmp_path / "step"
     proc = start_cli([*COMMON, "benchmark.training.epochs=400", "benchmark.options.step_s=0.02",
@@ -36,15 +36,13 @@ def test_sigkill_then_reconcile_ends_failed_lost_with_every_metric(toy_steps, tm
     journal = sciml_home / "journal" / f"{run.info.run_id}.metrics"
     assert journal.is_file()
     time.sleep(3.5)  # > 3 heartbeat intervals
-    out = subprocess.run([sys.executable, "-m", "sciml_mlflow.cli.main", "runs", "reconcile", "--stale-after", "2"],
-                         capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stdout + out.stderr
-    assert "1 lost run(s) ended" in out.stdout, out.stdout
+    assert main(["runs", "reconcile", "--stale-after", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "1 lost run(s) ended" in out, out
     run = client.get_run(run.info.run_id)
     assert run.info.status == "FAILED" and run.data.tags["reason"].startswith("lost (no heartbeat since ")
     steps = [m.step for m in client.get_metric_history(run.info.run_id, "loss")]
     assert steps == list(range(len(steps))) and len(steps) >= last + 1  # metrics lost: 0
     assert not journal.exists()
-    again = subprocess.run([sys.executable, "-m", "sciml_mlflow.cli.main", "runs", "reconcile", "--stale-after", "2"],
-                           capture_output=True, text=True, timeout=120)
-    assert "0 lost run(s) ended, 0 row(s) replayed" in again.stdout  # idempotent
+    assert main(["runs", "reconcile", "--stale-after", "2"]) == 0
+    assert "0 lost run(s) ended, 0 row(s) replayed" in capsys.readouterr().out  # idempotent

@@ -1,7 +1,8 @@
 """Signals from schedulers and users: the run ends KILLED, every metric so far is in the store, reason tagged.
 
 Real processes (``python -m sciml_mlflow``) are signalled mid-training, once the toy benchmark reports a
-step through its marker file; SIGTERM is sent to a sweep so that the parent run is checked too.
+step through its marker file: SIGINT and SIGUSR1 on single runs, SIGTERM on a sweep (job and parent).
+The three run at once (one test) to keep the suite fast.
 """
 
 from __future__ import annotations
@@ -16,12 +17,6 @@ pytestmark = [pytest.mark.faults, pytest.mark.slow]
 LONG = ["benchmark.training.epochs=400", "benchmark.options.step_s=0.05"]
 
 
-def _client(home):
-    from mlflow.tracking import MlflowClient
-
-    return MlflowClient(tracking_uri=f"sqlite:///{home}/mlflow.db")
-
-
 def _assert_killed_with_every_step(client, run, marker, word):
     assert run.info.status == "KILLED", run.info
     assert word in run.data.tags.get("reason", ""), run.data.tags
@@ -31,30 +26,30 @@ def _assert_killed_with_every_step(client, run, marker, word):
     assert "time/total_s" in run.data.metrics
 
 
-@pytest.mark.parametrize("sig,word,code", [(signal.SIGINT, "SIGINT", 130), (signal.SIGUSR1, "SIGUSR1", 138)])
-def test_signal_ends_the_run_killed_with_metrics_flushed(toy_steps, tmp_path, sciml_home, sig, word, code):
-    marker = tmp_path / "step"
-    proc = start_cli([*COMMON, *LONG, f"benchmark.options.marker={marker}", f"hydra.run.dir={tmp_path / 'out'}"],
-                     cwd=tmp_path)
-    wait_for_step(marker, 5, proc)
-    out = stop(proc, sig)
-    assert proc.returncode == code, out[-3000:]
-    client = _client(sciml_home)
-    (run,) = all_runs(client)
-    _assert_killed_with_every_step(client, run, marker, word)
+def test_sigint_sigusr1_and_sigterm_on_a_sweep_end_runs_killed(toy_steps, tmp_path, sciml_home):
+    from mlflow.tracking import MlflowClient
 
-
-def test_sigterm_on_a_sweep_ends_job_and_parent_killed(toy_steps, tmp_path, sciml_home):
-    marker = tmp_path / "step"
-    proc = start_cli(["-m", *COMMON, *LONG, "seed=1,2", f"benchmark.options.marker={marker}",
-                      f"hydra.sweep.dir={tmp_path / 'sweep'}"], cwd=tmp_path)
-    wait_for_step(marker, 5, proc)
-    out = stop(proc, signal.SIGTERM)
-    assert proc.returncode == 143, out[-3000:]
-    client = _client(sciml_home)
+    cases = {"sigint": (signal.SIGINT, "SIGINT", 130), "sigusr1": (signal.SIGUSR1, "SIGUSR1", 138),
+             "sigterm": (signal.SIGTERM, "SIGTERM", 143)}
+    procs = {}
+    for name in cases:
+        marker = tmp_path / f"step-{name}"
+        args = [*COMMON, *LONG, f"+tags.case={name}", f"benchmark.options.marker={marker}"]
+        if name == "sigterm":
+            args = ["-m", *args, "seed=1,2", f"hydra.sweep.dir={tmp_path / 'sweep'}"]
+        else:
+            args.append(f"hydra.run.dir={tmp_path / name}")
+        procs[name] = (start_cli(args, cwd=tmp_path), marker)
+    for name, (proc, marker) in procs.items():
+        wait_for_step(marker, 5, proc, timeout=240)
+    outs = {name: stop(proc, cases[name][0]) for name, (proc, marker) in procs.items()}
+    for name, (proc, _) in procs.items():
+        assert proc.returncode == cases[name][2], (name, outs[name][-3000:])
+    client = MlflowClient(tracking_uri=f"sqlite:///{sciml_home}/mlflow.db")
     runs = all_runs(client)
-    (parent,) = [r for r in runs if r.data.tags.get("sweep.role") == "parent"]
-    (job,) = [r for r in runs if r is not parent]
-    _assert_killed_with_every_step(client, job, marker, "SIGTERM")
-    assert parent.info.status == "KILLED" and "SIGTERM" in parent.data.tags.get("reason", "")
-    assert [r.info.status for r in runs if r.info.status == "RUNNING"] == []
+    assert [r.info.run_id for r in runs if r.info.status == "RUNNING"] == []  # runs left RUNNING: 0
+    parents = [r for r in runs if r.data.tags.get("sweep.role") == "parent"]
+    assert len(parents) == 1 and parents[0].info.status == "KILLED" and "SIGTERM" in parents[0].data.tags["reason"]
+    for name, (proc, marker) in procs.items():
+        (run,) = [r for r in runs if r.data.tags.get("case") == name and r.data.tags.get("sweep.role") != "parent"]
+        _assert_killed_with_every_step(client, run, marker, cases[name][1])
