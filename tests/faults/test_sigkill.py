@@ -35,6 +35,7 @@ def test_sigkill_then_reconcile_ends_failed_lost_with_every_metric(toy_steps, tm
     assert before < last + 1  # the buffer was lost with the process: the journal is the only copy
     journal = sciml_home / "journal" / f"{run.info.run_id}.metrics"
     assert journal.is_file()
+    foreign = client.create_run(run.info.experiment_id, run_name="another tool's run").info.run_id  # no heartbeat
     time.sleep(3.5)  # > 3 heartbeat intervals
     assert main(["runs", "reconcile", "--stale-after", "2"]) == 0
     out = capsys.readouterr().out
@@ -44,5 +45,6 @@ def test_sigkill_then_reconcile_ends_failed_lost_with_every_metric(toy_steps, tm
     steps = [m.step for m in client.get_metric_history(run.info.run_id, "loss")]
     assert steps == list(range(len(steps))) and len(steps) >= last + 1  # metrics lost: 0
     assert not journal.exists()
+    assert client.get_run(foreign).info.status == "RUNNING"  # other tools' runs are never touched
     assert main(["runs", "reconcile", "--stale-after", "2"]) == 0
     assert "0 lost run(s) ended, 0 row(s) replayed" in capsys.readouterr().out  # idempotent
