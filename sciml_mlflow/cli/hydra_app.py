@@ -54,6 +54,8 @@ def _task(cfg: "object") -> "object":
         result = run(cfg, Path(hc.runtime.output_dir), list(hc.overrides.task), extra_tags=tags)  # type: ignore[arg-type]
     except SciMLError as exc:
         if hc.mode == RunMode.MULTIRUN:
+            if isinstance(exc, ConfigError):  # a user error: Hydra prints the message, not a traceback
+                raise _compact(exc) from None
             raise  # the job fails, the sweep goes on (sys.exit here would abort the remaining jobs)
         log.error("%s", exc)
         sys.exit(2 if isinstance(exc, ConfigError) else 1)
@@ -63,6 +65,14 @@ def _task(cfg: "object") -> "object":
         print(f"  {key:40s} {shown[key]:.6g}")
     print(f"see it: {ui_command(result.tracking_uri)}")
     return result  # type: ignore[return-value]  # kept by Hydra as the job's return value (sweep summary)
+
+
+def _compact(exc: BaseException) -> BaseException:
+    """``exc`` as a CompactHydraException too (same class name, same message): Hydra then prints only the message."""
+    from hydra.errors import CompactHydraException
+
+    cls = type(type(exc).__name__, (type(exc), CompactHydraException), {})
+    return cls(str(exc))
 
 
 def main() -> None:

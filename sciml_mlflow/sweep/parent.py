@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 _open: Dict[str, "SweepRun"] = {}
 _summaries: List[str] = []
+_beats: Dict[str, Any] = {}  # sweep id -> HeartbeatThread of its parent run
 
 
 def new_sweep_id(kind: str = "sweep") -> str:
@@ -50,7 +51,6 @@ class SweepRun:
     closed: bool = False
     status: str = "RUNNING"
     rows: List[JobRow] = field(default_factory=list)
-    _beat: Any = field(default=None, repr=False)
 
     @classmethod
     def open(cls, tracking_uri: str, experiment_name: str, artifact_root: Optional[str], records_dir: Path,
@@ -83,7 +83,8 @@ class SweepRun:
         sweep = cls(sweep_id, run.info.run_id, exp_id, tracking_uri, records_dir, kind)
         from sciml_mlflow.tracking.heartbeat import HeartbeatThread
 
-        sweep._beat = HeartbeatThread(client, sweep.run_id, heartbeat_s).start()  # reconcile ends it if we die
+        # kept out of the SweepRun: the callback holding it is pickled to joblib workers (a thread is not)
+        _beats[sweep_id] = HeartbeatThread(client, sweep.run_id, heartbeat_s).start()  # reconcile ends it if we die
         os.environ[ENV_SWEEP_ID] = sweep_id
         os.environ[ENV_PARENT_RUN_ID] = sweep.run_id
         os.environ[ENV_RECORDS_DIR] = str(records_dir)
@@ -98,8 +99,9 @@ class SweepRun:
         from mlflow.tracking import MlflowClient
 
         self.closed = True
-        if self._beat is not None:
-            self._beat.stop()
+        beat = _beats.pop(self.sweep_id, None)
+        if beat is not None:
+            beat.stop()
         _open.pop(self.sweep_id, None)
         for var in (ENV_SWEEP_ID, ENV_PARENT_RUN_ID, ENV_RECORDS_DIR):
             if os.environ.get(var) in (self.sweep_id, self.run_id, str(self.records_dir)):
