@@ -43,7 +43,7 @@ class MetricLogger:
 
     def __init__(self, client: object, run_id: str, flush_interval_s: float = 5.0, prefix: str = "",
                  journal: Optional["Journal"] = None, heartbeat: Optional["Heartbeat"] = None,
-                 close_retry_s: float = 60.0) -> None:
+                 close_retry_s: float = 0.0) -> None:
         self._client = client
         self._journal = journal
         self._heartbeat = heartbeat
@@ -77,7 +77,7 @@ class MetricLogger:
             log.error("metric journal for run %s could not be opened (%s): a crash may lose buffered metrics",
                       run_id, exc)
             journal = None
-        return cls(client, run_id, journal=journal, heartbeat=Heartbeat(client, run_id, heartbeat_s))
+        return cls(client, run_id, journal=journal, heartbeat=Heartbeat(client, run_id, heartbeat_s), close_retry_s=60.0)
 
     # -- benchmark-facing API ------------------------------------------------------------------
     def log(self, name: str, value: float, step: int = 0) -> None:

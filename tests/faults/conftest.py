@@ -20,6 +20,7 @@ import pytest
 
 _CODE = '''
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -32,8 +33,10 @@ def train(ctx):
         log.info("benchmark says: %s", o["say"])
     for step in range(int(ctx.hparams.epochs)):
         ctx.metrics.log("loss", 1.0 / (step + 1), step=step)
-        if o.get("marker"):
-            Path(o["marker"]).write_text(str(step))
+        if o.get("marker"):  # atomically: a reader (or a SIGKILL) never sees a half-written file
+            tmp = Path(o["marker"] + ".tmp")
+            tmp.write_text(str(step))
+            os.replace(tmp, o["marker"])
         if o.get("fail_with") and step == 1:
             raise RuntimeError(o["fail_with"])
         time.sleep(float(o.get("step_s", 0)))

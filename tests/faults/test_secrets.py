@@ -59,10 +59,12 @@ def test_no_secret_in_store_artifacts_files_or_console_single_run(toy_steps, tmp
 
 def test_no_secret_in_sweep_parent_records_multirun_yaml_or_hydra_error_line(toy_steps, tmp_path, sciml_home):
     secret_ovr = ["+tags.password=SweepPw99", f"+tags.note=x{SECRETS['slack']}", f"+tags.jwt={SECRETS['jwt']}"]
-    proc = run_cli(["-m", *COMMON, *secret_ovr, "seed=1,2", f"hydra.sweep.dir={tmp_path / 'sweep'}",
-                    f"benchmark.options.fail_with=bad {SECRETS['aws_key_id']}"], cwd=tmp_path)
+    proc = run_cli(["-m", *COMMON, *secret_ovr, "benchmark.training.epochs=0,3", f"hydra.sweep.dir={tmp_path / 'sweep'}",
+                    f"+tags.note_aws={SECRETS['aws_key_id']}"], cwd=tmp_path)
     console = proc.stdout + proc.stderr
     assert "Error executing job with overrides" in console, console[-3000:]
+    # the job with epochs=0 is a user error: refused before its run exists, message only, no traceback
+    assert "benchmark.training.epochs=0 is not allowed" in console and "Traceback" not in console
     secrets = ["SweepPw99", SECRETS["slack"], SECRETS["jwt"], SECRETS["aws_key_id"]]
     assert [s for s in secrets if s in console] == []
     dump = store_dump(sciml_home / "mlflow.db")
