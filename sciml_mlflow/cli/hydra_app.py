@@ -48,9 +48,14 @@ def _task(cfg: "object") -> "object":
     tags = job.run_tags() if job is not None else None
     run = distributed.run_distributed if distributed.wanted(cfg) else run_benchmark
     try:
+        from sciml_mlflow.config.schema import check_config
+
+        check_config(cfg)  # before any run exists, also on the distributed path
         result = run(cfg, Path(hc.runtime.output_dir), list(hc.overrides.task), extra_tags=tags)  # type: ignore[arg-type]
     except SciMLError as exc:
         if hc.mode == RunMode.MULTIRUN:
+            if isinstance(exc, ConfigError):  # a user error: Hydra prints the message, not a traceback
+                raise _compact(exc) from None
             raise  # the job fails, the sweep goes on (sys.exit here would abort the remaining jobs)
         log.error("%s", exc)
         sys.exit(2 if isinstance(exc, ConfigError) else 1)
@@ -62,6 +67,14 @@ def _task(cfg: "object") -> "object":
     return result  # type: ignore[return-value]  # kept by Hydra as the job's return value (sweep summary)
 
 
+def _compact(exc: BaseException) -> BaseException:
+    """``exc`` as a CompactHydraException too (same class name, same message): Hydra then prints only the message."""
+    from hydra.errors import CompactHydraException
+
+    cls = type(type(exc).__name__, (type(exc), CompactHydraException), {})
+    return cls(str(exc))
+
+
 def main() -> None:
     """Console entry: register schemas, detect hardware, run Hydra."""
     import hydra
@@ -71,6 +84,9 @@ def main() -> None:
     from sciml_mlflow.core.resources import config_dir
     from sciml_mlflow.sweep import parent
 
+    from sciml_mlflow.tracking.redact import redact_console
+
+    redact_console()  # MLflow's "View run … at http://user:PASSWORD@…" and Hydra's override lines
     register_schemas()
     from sciml_mlflow.scimlbench.cards import open_bench_args, register_cardless
 
@@ -79,10 +95,16 @@ def main() -> None:
     sys.argv = [sys.argv[0]] + argv + collection_searchpath_override(argv)
     app = hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")(_task)
 
-    failed, killed = True, False
+    from sciml_mlflow.core import signals
+    from sciml_mlflow.errors import RunTerminated
+
+    failed, killed, code = True, False, 0
     try:
-        app()
+        with signals.terminating():  # SIGTERM/SIGUSR1/SIGINT -> RunTerminated: runs and sweeps end KILLED
+            app()
         failed = False
+    except RunTerminated as exc:
+        killed, code = True, signals.exit_code(exc)
     except KeyboardInterrupt:
         killed = True
         raise
@@ -91,3 +113,6 @@ def main() -> None:
         parent.close_open_sweeps(failed=failed, killed=killed)
         for table in parent.pop_summaries():
             print("\n" + table)
+    if code:
+        log.error("stopped by %s: exit code %d", signals.taken().reason if signals.taken() else "a signal", code)
+        sys.exit(code)

@@ -13,7 +13,7 @@ import logging
 import sys
 from typing import List, Optional
 
-COMMANDS = ["data", "check", "report", "server", "sweep"]
+COMMANDS = ["data", "check", "report", "server", "sweep", "runs"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,7 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[List[str]] = None) -> int:
     from sciml_mlflow.errors import SciMLError
+    from sciml_mlflow.tracking.redact import redact_console
 
+    redact_console()
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,

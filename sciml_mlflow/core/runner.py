@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence
@@ -23,7 +22,8 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 import yaml
 from omegaconf import DictConfig, OmegaConf
 
-from sciml_mlflow.core import registry
+from sciml_mlflow.config.schema import check_config
+from sciml_mlflow.core import registry, signals
 from sciml_mlflow.core.context import HardwareProfile, RunContext, Target, _SimplePhases, make_hyperparameters
 from sciml_mlflow.core.resources import checkout_root
 from sciml_mlflow.errors import ConfigError
@@ -31,7 +31,7 @@ from sciml_mlflow.hardware.detect import compare, detect_machine, load_profile_m
 from sciml_mlflow.tracking import store
 from sciml_mlflow.training.seeding import seed_everything
 from sciml_mlflow.tracking.params import to_params
-from sciml_mlflow.tracking.redact import redact_mapping, redact_value
+from sciml_mlflow.tracking.redact import redact, redact_mapping, redact_text, redact_value
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +91,7 @@ def run_benchmark(cfg: DictConfig, output_dir: Optional[Path] = None, overrides:
     recorded on the run (FAILED + traceback) and re-raised.
     """
     # 1. refuse early -------------------------------------------------------------------------
+    check_config(cfg)  # issue-17 hook: value domains and unknown keys, before any run exists
     spec = registry.get(cfg.benchmark.name)
     entry = spec.entry_point(cfg.mode)
     profile, mismatch, machine = resolve_hardware(cfg)
@@ -141,6 +142,7 @@ def run_benchmark(cfg: DictConfig, output_dir: Optional[Path] = None, overrides:
     }
     if mismatch:
         tags["hardware.mismatch_reason"] = mismatch
+    tags = {k: str(redact(v, k)) for k, v in tags.items()}  # issue-17 hook: no secret in any tag
     if model_source is not None:
         tags["training_run_id"] = model_source.training_run_id or "external"
         tags["model_uri"] = model_source.uri
@@ -148,13 +150,16 @@ def run_benchmark(cfg: DictConfig, output_dir: Optional[Path] = None, overrides:
                                        f"({model_source.uri}).")
     from sciml_mlflow import telemetry
 
+    from sciml_mlflow.tracking import reconcile  # issue-17 hook: end zombie runs of this store (cheap)
+
+    reconcile.at_run_start(client, cfg.tracking.stale_after_s)  # issue-17 hook
     active = mlflow.start_run(experiment_id=exp_id, run_name=run_name, tags=tags,
                               **telemetry.start_run_kwargs(cfg))
     run_id = active.info.run_id
     t_start = time.perf_counter()
     from sciml_mlflow.tracking.metric_buffer import MetricLogger
 
-    metrics = MetricLogger(client, run_id)
+    metrics = MetricLogger.for_run(client, run_id, cfg.tracking.heartbeat_s)  # issue-17 hook: journal + heartbeat
     status, error = "FINISHED", None
     try:
         _record_identity(client, run_id, cfg, overrides, out, compliance)
@@ -186,14 +191,17 @@ def run_benchmark(cfg: DictConfig, output_dir: Optional[Path] = None, overrides:
             getattr(session, "start_clock", lambda: None)()  # run_start: staging is not time-to-train
             entry(ctx)
             with phases.phase("writing_outputs"):
+                from sciml_mlflow.tracking.artifacts import log_artifacts_or_clean  # issue-17 hook
+
                 if cfg.mode == "train" and any(model_dir.iterdir()):
-                    client.log_artifacts(run_id, str(model_dir), "model")
+                    log_artifacts_or_clean(client, run_id, str(model_dir), "model")  # issue-17 hook
                 art = out / "artifacts"
                 if art.is_dir() and any(art.iterdir()):
-                    client.log_artifacts(run_id, str(art), "outputs")
+                    log_artifacts_or_clean(client, run_id, str(art), "outputs")  # issue-17 hook
     except KeyboardInterrupt as exc:
         status, error = "KILLED", exc
         log.error("run %s interrupted: ending it KILLED", run_id)
+        _tag_quietly(client, run_id, "reason", signals.reason_of(exc))  # issue-17 hook: why it was KILLED
     except BaseException as exc:  # noqa: BLE001 - recorded, then re-raised
         status, error = "FAILED", exc
         _log_traceback(client, run_id, exc)
@@ -230,7 +238,7 @@ def _record_identity(client: Any, run_id: str, cfg: DictConfig, overrides: Seque
     if long_values:
         (cfg_dir / "params_long.yaml").write_text(yaml.safe_dump(long_values, width=10**9))
     for name, text in compliance.artifacts.items():
-        (cfg_dir / name).write_text(text)
+        (cfg_dir / name).write_text(redact_text(text))  # issue-17 hook: redacted like every artifact
     client.log_artifacts(run_id, str(cfg_dir), "config")
 
 
@@ -254,19 +262,16 @@ def _record_dataset(client: Any, run_id: str, staged: Any, context: str = "train
 
 
 def _log_traceback(client: Any, run_id: str, exc: BaseException) -> None:
-    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    log.error("benchmark raised %s: %s (run %s ends FAILED; traceback in artifact error/traceback.txt)",
-              type(exc).__name__, exc, run_id)
+    from sciml_mlflow.tracking.failure import record_failure  # issue-17 hook: error tag first, traceback where it fits
+
+    record_failure(client, run_id, exc)
+
+
+def _tag_quietly(client: Any, run_id: str, key: str, value: str) -> None:  # issue-17 hook helper
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            p = Path(tmp) / "traceback.txt"
-            p.write_text(text)
-            client.log_artifact(run_id, str(p), "error")
-        client.set_tag(run_id, "error", f"{type(exc).__name__}: {str(exc)[:500]}")
-    except Exception as inner:  # never mask the original error
-        log.error("could not record the traceback on run %s: %s", run_id, inner)
-
-
+        client.set_tag(run_id, key, value)
+    except Exception as exc:  # the run must still end
+        log.error("could not tag run %s with %s: %s", run_id, key, exc)
 
 
 def compose_check(cfg: DictConfig) -> List[str]:

@@ -54,11 +54,13 @@ class SweepCallback(Callback):
         name = f"{prefix}/{name}" if prefix else name
         sweep_dir = Path(str(config.hydra.sweep.dir))
         self._sweep = SweepRun.open(config.tracking.uri, name, config.tracking.artifact_root,
-                                    sweep_dir / ".sweep", overrides, run_name=f"sweep-{config.benchmark.name}")
+                                    sweep_dir / ".sweep", overrides, run_name=f"sweep-{config.benchmark.name}",
+                                    heartbeat_s=float(OmegaConf.select(config, "tracking.heartbeat_s", default=60.0)))
         self.sweep_id, self.parent_run_id = self._sweep.sweep_id, self._sweep.run_id
         self.records_dir = str(self._sweep.records_dir)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        redact_hydra_outputs(config)
         if self._sweep is not None:
             self._sweep.close()
 
@@ -66,6 +68,7 @@ class SweepCallback(Callback):
     def on_job_start(self, config: DictConfig, **kwargs: Any) -> None:
         from hydra.types import RunMode
 
+        redact_hydra_outputs(config)
         if config.hydra.mode != RunMode.MULTIRUN:
             return
         # A resumed MLFLOW_RUN_ID would swallow every job into one run (it wins over parent_run_id).
@@ -103,6 +106,31 @@ class SweepCallback(Callback):
             write_record(Path(records), job.num, record)
         except OSError as exc:
             log.error("could not write the record of sweep job %s to %s: %s", job.num, records, exc)
+
+
+def redact_hydra_outputs(config: DictConfig) -> None:
+    """Hydra's own copies of the config hold every override raw: rewrite them redacted and owner-only (0600).
+
+    Hydra writes ``<output_dir>/.hydra/{config,hydra,overrides}.yaml`` just before ``on_job_start`` and
+    ``<sweep dir>/multirun.yaml`` before the first job; both are rewritten here (the decision to keep, not
+    disable, these copies is in docs/decisions.md).  The job's log handlers get the redacting filter too.
+    """
+    from sciml_mlflow.tracking.redact import install_log_redaction, redact_file
+
+    install_log_redaction()
+    hydra = config.get("hydra") if hasattr(config, "get") else None
+    if hydra is None:
+        return
+    files = []
+    out, sub = OmegaConf.select(config, "hydra.runtime.output_dir"), OmegaConf.select(config, "hydra.output_subdir")
+    if out and sub:
+        files += [Path(str(out)) / str(sub) / f"{n}.yaml" for n in ("config", "hydra", "overrides")]
+    sweep_dir = OmegaConf.select(config, "hydra.sweep.dir", throw_on_missing=False)
+    if sweep_dir and str(OmegaConf.select(config, "hydra.mode")) == "RunMode.MULTIRUN":
+        files.append(Path(str(sweep_dir)) / "multirun.yaml")
+    for f in files:
+        if f.is_file():
+            redact_file(f)
 
 
 def _share_cores(config: DictConfig) -> None:

@@ -31,12 +31,9 @@ class SweepJob:
 
     def run_tags(self) -> Dict[str, str]:
         """Tags for the job's MLflow run (``mlflow.parentRunId`` nests it under the parent in the UI)."""
-        from sciml_mlflow.tracking.redact import redact_value
+        from sciml_mlflow.tracking.redact import redact_override
 
-        shown = []
-        for o in self.overrides:
-            key, sep, value = o.partition("=")
-            shown.append(f"{key}{sep}{redact_value(key, value)}" if sep else o)
+        shown = [redact_override(o) for o in self.overrides]
         return {
             "mlflow.parentRunId": self.parent_run_id,
             "sweep.id": self.sweep_id,

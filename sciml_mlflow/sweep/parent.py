@@ -21,15 +21,17 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from sciml_mlflow.sweep.job import ENV_PARENT_RUN_ID, ENV_RECORDS_DIR, ENV_SWEEP_ID
 from sciml_mlflow.sweep.summary import JobRow, collect_rows, render_table
+from sciml_mlflow.tracking.redact import redact, redact_override
 
 log = logging.getLogger(__name__)
 
 _open: Dict[str, "SweepRun"] = {}
 _summaries: List[str] = []
+_beats: Dict[str, Any] = {}  # sweep id -> HeartbeatThread of its parent run
 
 
 def new_sweep_id(kind: str = "sweep") -> str:
@@ -53,7 +55,7 @@ class SweepRun:
     @classmethod
     def open(cls, tracking_uri: str, experiment_name: str, artifact_root: Optional[str], records_dir: Path,
              overrides: Sequence[str] = (), kind: str = "sweep", run_name: Optional[str] = None,
-             extra_tags: Optional[Dict[str, str]] = None) -> "SweepRun":
+             extra_tags: Optional[Dict[str, str]] = None, heartbeat_s: float = 60.0) -> "SweepRun":
         """Initialise the store, create the parent run and export the sweep identity to job processes."""
         from mlflow.entities import RunStatus  # noqa: F401 - imported here: mlflow is heavy
 
@@ -70,8 +72,8 @@ class SweepRun:
             "sweep.id": sweep_id,
             "sweep.role": "parent",
             "sweep.kind": kind,
-            "sweep.overrides": " ".join(overrides)[:5000],
-            **(extra_tags or {}),
+            "sweep.overrides": " ".join(redact_override(o) for o in overrides)[:5000],
+            **{k: str(redact(v, k)) for k, v in (extra_tags or {}).items()},
         }
         if outer:
             tags["mlflow.parentRunId"] = outer
@@ -79,6 +81,10 @@ class SweepRun:
         records_dir = Path(records_dir).resolve() / sweep_id
         records_dir.mkdir(parents=True, exist_ok=True)
         sweep = cls(sweep_id, run.info.run_id, exp_id, tracking_uri, records_dir, kind)
+        from sciml_mlflow.tracking.heartbeat import HeartbeatThread
+
+        # kept out of the SweepRun: the callback holding it is pickled to joblib workers (a thread is not)
+        _beats[sweep_id] = HeartbeatThread(client, sweep.run_id, heartbeat_s).start()  # reconcile ends it if we die
         os.environ[ENV_SWEEP_ID] = sweep_id
         os.environ[ENV_PARENT_RUN_ID] = sweep.run_id
         os.environ[ENV_RECORDS_DIR] = str(records_dir)
@@ -93,6 +99,9 @@ class SweepRun:
         from mlflow.tracking import MlflowClient
 
         self.closed = True
+        beat = _beats.pop(self.sweep_id, None)
+        if beat is not None:
+            beat.stop()
         _open.pop(self.sweep_id, None)
         for var in (ENV_SWEEP_ID, ENV_PARENT_RUN_ID, ENV_RECORDS_DIR):
             if os.environ.get(var) in (self.sweep_id, self.run_id, str(self.records_dir)):
@@ -117,6 +126,15 @@ class SweepRun:
             client.log_text(self.run_id, table + "\n", "sweep/summary.txt")  # type: ignore[attr-defined]
         except Exception as exc:
             log.error("could not record the summary on parent run %s: %s", self.run_id, exc)
+        if killed:
+            from sciml_mlflow.core import signals
+
+            stop = signals.taken()
+            try:
+                client.set_tag(self.run_id, signals.REASON_TAG,  # type: ignore[attr-defined]
+                               stop.reason if stop else signals.reason_of(KeyboardInterrupt()))
+            except Exception as exc:
+                log.error("could not tag parent run %s with its reason: %s", self.run_id, exc)
         client.set_terminated(self.run_id, status=status)  # type: ignore[attr-defined]
         self.status = status
         _summaries.append(table)

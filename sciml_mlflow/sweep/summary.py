@@ -27,10 +27,16 @@ class JobRow:
 
 
 def write_record(records_dir: Path, num: int, record: Dict[str, object]) -> None:
-    """Atomically write one job's record (temp file, then rename)."""
+    """Atomically write one job's record (temp file, then rename), redacted and owner-only (0600)."""
+    import os
+
+    from sciml_mlflow.tracking.redact import redact
+
     records_dir.mkdir(parents=True, exist_ok=True)
     tmp = records_dir / f".job-{num}.json.tmp"
-    tmp.write_text(json.dumps(record, default=str))
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(json.dumps(redact(record), default=str))
     tmp.replace(records_dir / f"job-{num}.json")
 
 

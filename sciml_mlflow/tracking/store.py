@@ -31,19 +31,26 @@ def quiet_mlflow_env() -> None:
 
 
 def connect(uri: str) -> "object":
-    """Point MLflow at ``uri`` (creating the SQLite file's folder) and return an MlflowClient."""
+    """Point MLflow at ``uri`` (creating the SQLite file's folder) and return an MlflowClient.
+
+    For SQLite the first-use file lock is taken *before* anything builds a client: ``MlflowClient()``
+    creates and migrates a fresh schema, and four processes doing so at once broke the store ("duplicate
+    column name") when the lock was taken only around the first query.
+    """
     quiet_mlflow_env()
     import mlflow
     from mlflow.tracking import MlflowClient
 
     if uri.startswith("sqlite:///"):
-        Path(uri[len("sqlite:///"):]).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        db = Path(uri[len("sqlite:///"):]).expanduser()
+        check_writable(db if db.exists() else db.parent, "the tracking store", "tracking.uri")
+        db.parent.mkdir(parents=True, exist_ok=True)
     if urlsplit(uri).scheme in ("http", "https"):
         probe_server(uri)
-    mlflow.set_tracking_uri(uri)
-    client = MlflowClient(tracking_uri=uri)
     try:
         with _first_use_lock(uri):
+            mlflow.set_tracking_uri(uri)
+            client = MlflowClient(tracking_uri=uri)
             client.search_experiments(max_results=1)  # creates and migrates a fresh SQLite schema
     except Exception as exc:
         shown = strip_uri_credentials(uri)
@@ -57,6 +64,27 @@ def connect(uri: str) -> "object":
             hint = "start it with `sciml-mlflow server start` or choose tracking=local"
         raise TrackingError(f"cannot use the tracking store {shown}: {type(exc).__name__}: {text[:300]}; {hint}") from exc
     return client
+
+
+def check_writable(path: Path, what: str, key: str) -> None:
+    """Raise ConfigError unless this user can write ``path`` (or create it under its nearest existing folder)."""
+    from sciml_mlflow.errors import ConfigError
+
+    target = probe = Path(path).expanduser()
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    blocked = probe != target and not probe.is_dir()  # e.g. a file where a folder must be made
+    if blocked or not os.access(probe, os.W_OK) or (probe.is_dir() and not os.access(probe, os.X_OK)):
+        raise ConfigError(f"{key}: {what} at {path} is not writable by this user ({probe} refuses writes); "
+                          "choose a writable location (e.g. SCIML_MLFLOW_HOME=<folder>) or fix its permissions")
+
+
+def uri_env_name(uri: str) -> str:
+    """The environment variable the user set to choose ``uri`` (for hints that name the right one)."""
+    for name in ("MLFLOW_TRACKING_URI", "SCIML_TRACKING_URI"):
+        if os.environ.get(name) == uri:
+            return name
+    return "SCIML_TRACKING_URI"
 
 
 #: A down server must fail a run in seconds, not after MLflow's minutes of HTTP retries.
@@ -90,7 +118,7 @@ def probe_server(uri: str, attempts: int = _PROBE_ATTEMPTS, timeout_s: float = _
     reason = getattr(last, "reason", last)
     raise TrackingError(
         f"no tracking server answers at {shown} ({attempts} attempts, {timeout_s:.0f} s timeout each: {reason}); "
-        "start it with `sciml-mlflow server start`, point SCIML_TRACKING_URI at the running one, "
+        f"start it with `sciml-mlflow server start`, point {uri_env_name(uri)} at the running one, "
         "or choose tracking=local"
     )
 
@@ -114,10 +142,17 @@ def ensure_experiment(client: "object", name: str, artifact_root: Optional[str])
     """Experiment id for ``name``, created (with its artifact location) when missing."""
     exp = client.get_experiment_by_name(name)  # type: ignore[attr-defined]
     if exp is not None:
+        if str(exp.artifact_location).startswith("file://"):
+            from urllib.parse import unquote
+
+            check_writable(Path(unquote(urlsplit(exp.artifact_location).path)), f"the artifact folder of experiment {name!r}",
+                           "tracking.artifact_root")
         if exp.lifecycle_stage == "deleted":
             client.restore_experiment(exp.experiment_id)  # type: ignore[attr-defined]
         return exp.experiment_id
     location = None
+    if artifact_root and "://" not in artifact_root:
+        check_writable(Path(artifact_root), "the artifact root", "tracking.artifact_root")
     if artifact_root:
         if "://" not in artifact_root:
             path = Path(artifact_root).expanduser().resolve() / name.replace("/", "_")
