@@ -49,7 +49,9 @@ def _task(cfg: "object") -> "object":
     run = distributed.run_distributed if distributed.wanted(cfg) else run_benchmark
     try:
         from sciml_mlflow.config.schema import check_config
+        from sciml_mlflow.core import registry
 
+        registry.get(cfg.benchmark.name).entry_point(cfg.mode)  # unknown benchmark / missing mode: said first
         check_config(cfg)  # before any run exists, also on the distributed path
         result = run(cfg, Path(hc.runtime.output_dir), list(hc.overrides.task), extra_tags=tags)  # type: ignore[arg-type]
     except SciMLError as exc:

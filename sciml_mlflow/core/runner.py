@@ -91,9 +91,9 @@ def run_benchmark(cfg: DictConfig, output_dir: Optional[Path] = None, overrides:
     recorded on the run (FAILED + traceback) and re-raised.
     """
     # 1. refuse early -------------------------------------------------------------------------
-    check_config(cfg)  # issue-17 hook: value domains and unknown keys, before any run exists
-    spec = registry.get(cfg.benchmark.name)
+    spec = registry.get(cfg.benchmark.name)  # unknown benchmark / a mode it lacks: said first
     entry = spec.entry_point(cfg.mode)
+    check_config(cfg)  # issue-17 hook: value domains and unknown keys, before any run exists
     profile, mismatch, machine = resolve_hardware(cfg)
     if mismatch:
         _announce_mismatch(mismatch)
