@@ -9,18 +9,23 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
 log = logging.getLogger("sciml_mlflow")
 
 
 def _with_detected_hardware(argv: List[str]) -> List[str]:
-    """Append ``hardware=<detected>`` when the command line names no profile (or ``hardware=auto``)."""
-    explicit = [a for a in argv if a.lstrip("+~").startswith(("hardware=", "hardware@"))]
-    if explicit and "hardware=auto" not in argv:
-        return argv
-    if any(a in ("--help", "-h", "--hydra-help") for a in argv):
-        return argv
+    """``argv`` in Hydra's order (options, then overrides) plus ``hardware=<detected>`` when none is named.
+
+    The detected profile replaces ``hardware=auto`` and is added when the command line names no profile;
+    options may sit anywhere among the overrides (``benchmark=x --cfg job`` works): see ``cli.argv``.
+    """
+    from sciml_mlflow.cli import argv as cli_argv
+
+    options, overrides = cli_argv.split(argv)
+    explicit = [a for a in overrides if a.lstrip("+~").startswith(("hardware=", "hardware@"))]
+    if (explicit and "hardware=auto" not in overrides) or cli_argv.starts_no_run(options):
+        return options + overrides
     from sciml_mlflow.core.resources import config_dir
     from sciml_mlflow.hardware.detect import (
         detect_machine,
@@ -30,7 +35,7 @@ def _with_detected_hardware(argv: List[str]) -> List[str]:
 
     detected = match_profile(detect_machine(), load_profile_matches(config_dir() / "hardware"))
     log.debug("hardware profile detected from this machine: %s", detected)
-    return [a for a in argv if a != "hardware=auto"] + [f"hardware={detected}"]
+    return options + [a for a in overrides if a != "hardware=auto"] + [f"hardware={detected}"]
 
 
 def _task(cfg: "object") -> "object":
@@ -62,8 +67,11 @@ def _task(cfg: "object") -> "object":
     return result  # type: ignore[return-value]  # kept by Hydra as the job's return value (sweep summary)
 
 
-def main() -> None:
-    """Console entry: register schemas, detect hardware, run Hydra."""
+def main(argv: Optional[List[str]] = None) -> None:
+    """Console entry (``python -m sciml_mlflow``, ``sciml-mlflow-run``, ``sciml-mlflow run``): run Hydra.
+
+    ``argv`` (without the program name) replaces ``sys.argv[1:]`` when given (the ``run`` subcommand).
+    """
     import hydra
 
     from sciml_mlflow.config.compose import collection_searchpath_override
@@ -72,9 +80,14 @@ def main() -> None:
     from sciml_mlflow.sweep import parent
 
     register_schemas()
+    from sciml_mlflow.config.resolvers import register_resolvers
+
+    register_resolvers()  # ${sciml.groups:} in the --help template
     from sciml_mlflow.scimlbench.cards import open_bench_args, register_cardless
 
     register_cardless()  # SciMLBench benchmarks without a YAML card compose too
+    if argv is not None:
+        sys.argv = [sys.argv[0]] + list(argv)
     argv = open_bench_args(_with_detected_hardware(sys.argv[1:]))  # bench args are free-form (SciMLBench -b)
     sys.argv = [sys.argv[0]] + argv + collection_searchpath_override(argv)
     app = hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")(_task)
