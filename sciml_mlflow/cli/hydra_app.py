@@ -48,6 +48,11 @@ def _task(cfg: "object") -> "object":
     from sciml_mlflow.sweep import current_job
     from sciml_mlflow.tracking.store import ui_command
 
+    from sciml_mlflow.cli.run_summary import MODES
+
+    if str(cfg.summary) not in MODES:  # type: ignore[attr-defined]  # refused before any run exists
+        log.error("summary=%s: expected one of %s", cfg.summary, ", ".join(MODES))  # type: ignore[attr-defined]
+        sys.exit(2)
     hc = HydraConfig.get()
     job = current_job()  # set by the sweep callback in multirun jobs
     tags = job.run_tags() if job is not None else None
@@ -60,9 +65,11 @@ def _task(cfg: "object") -> "object":
         log.error("%s", exc)
         sys.exit(2 if isinstance(exc, ConfigError) else 1)
     print(f"\nrun {result.run_id} {result.status}  (experiment {result.experiment_id})")
-    shown = {k: v for k, v in sorted(result.metrics.items()) if not k.startswith(("system/", "time/"))}
-    for key in list(shown)[:12]:
-        print(f"  {key:40s} {shown[key]:.6g}")
+    from sciml_mlflow.cli.run_summary import summary_lines
+
+    for line in summary_lines(result.metrics, list(cfg.benchmark.headline), cfg.benchmark.target,  # type: ignore[attr-defined]
+                              str(cfg.summary)):  # type: ignore[attr-defined]
+        print(line)
     print(f"see it: {ui_command(result.tracking_uri)}")
     return result  # type: ignore[return-value]  # kept by Hydra as the job's return value (sweep summary)
 

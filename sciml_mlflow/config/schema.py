@@ -55,6 +55,7 @@ class BenchmarkConfig:
     model: str = "reference"  # model variant the benchmark's code knows (reference | small | ...)
     training: TrainingConfig = field(default_factory=TrainingConfig)
     target: Optional[TargetConfig] = None  # quality target; None when the card names none
+    headline: List[str] = field(default_factory=list)  # metrics the console summary and report show first
     options: Dict[str, Any] = field(default_factory=dict)  # benchmark-specific knobs (validated by the benchmark)
     bench_args: Dict[str, Any] = field(default_factory=dict)  # SciMLBench benchmark args (free-form; docs/scimlbench.md)
 
@@ -137,6 +138,7 @@ class Config:
     run_name: Optional[str] = None  # MLflow run name; None = <benchmark>-<mode>-<hardware>
     tags: Dict[str, str] = field(default_factory=dict)  # extra tags to put on the run
     progress: bool = True  # rich progress bar per epoch
+    summary: str = "headline"  # end-of-run console summary: headline (card's metrics + target) | all
     distributed: DistributedConfig = field(default_factory=DistributedConfig)  # DDP launch (docs/sweeps.md)
 
 
