@@ -135,7 +135,7 @@ class Config:
     mode: str = "train"  # train | inference
     seed: int = 42  # global seed (torch, numpy, python)
     model_uri: Optional[str] = None  # inference: a run id or MLflow model URI; None = latest trained model
-    run_name: Optional[str] = None  # MLflow run name; None = <benchmark>-<mode>-<hardware>
+    run_name: Optional[str] = None  # MLflow run name; None = benchmark, differing overrides, seed (tracking/run_name.py)
     tags: Dict[str, str] = field(default_factory=dict)  # extra tags to put on the run
     progress: bool = True  # rich progress bar per epoch
     summary: str = "headline"  # end-of-run console summary: headline (card's metrics + target) | all

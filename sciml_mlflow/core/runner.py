@@ -121,7 +121,9 @@ def run_benchmark(cfg: DictConfig, output_dir: Optional[Path] = None, overrides:
 
     from sciml_mlflow.tracking import provenance
 
-    run_name = cfg.run_name or f"{spec.name}-{cfg.mode}-{profile.name}"
+    from sciml_mlflow.tracking.run_name import run_name_for  # i12 hook: names tell runs apart
+
+    run_name = cfg.run_name or run_name_for(spec.name, cfg.mode, int(cfg.seed), overrides)  # i12 hook
     tags: Dict[str, str] = {
         # user tags first: the framework's own keys below cannot be overwritten from the command line
         **{str(k): str(redact_value(str(k), v)) for k, v in cfg.tags.items()},

@@ -71,6 +71,8 @@ def train(ctx):
                                      filter_string="tags.mode = 'train'")
     jobs = [r for r in runs if r.data.tags.get("sweep.role") != "parent"]
     assert sorted(r.data.tags["seed"] for r in jobs) == ["1", "2"]
+    # names tell the jobs apart: the swept seed, not the shared progress=false
+    assert sorted(r.info.run_name for r in jobs) == ["toy_cli seed=1", "toy_cli seed=2"]
     for run in jobs:
         assert "model/model.txt" in {a.path for a in mlflow_client.list_artifacts(run.info.run_id, "model")}
 

@@ -37,7 +37,8 @@ def test_training_run_shows_its_metrics_params_and_tags_in_the_mlflow_ui(make_be
     from sciml_mlflow.server.settings import ServerSettings
 
     make_benchmark("toy_ui", TOY)
-    result = run_benchmark(compose_cfg("benchmark=toy_ui", "benchmark.training.epochs=3"), tmp_path / "run")
+    overrides = ["benchmark=toy_ui", "benchmark.training.epochs=3"]
+    result = run_benchmark(compose_cfg(*overrides), tmp_path / "run", overrides)
     settings = ServerSettings(backend_store_uri=f"sqlite:///{sciml_home}/mlflow.db",
                               artifacts_destination=str(tmp_path / "served-artifacts"),
                               state_dir=tmp_path / "server", port=free_port())
@@ -50,14 +51,14 @@ def test_training_run_shows_its_metrics_params_and_tags_in_the_mlflow_ui(make_be
                 page.goto(f"{settings.url}/#/experiments/{result.experiment_id}/runs/{result.run_id}")
                 page.get_by_text("val_accuracy").first.wait_for(timeout=60_000)
                 body = page.inner_text("body")
-                assert "toy_ui-train-cpu" in body  # the run name
+                assert "toy_ui epochs=3 seed=42" in body  # the run name: benchmark, what differs, seed
                 assert "train_loss" in body and "benchmark.training.epochs" in body
                 assert "Finished" in body or "FINISHED" in body
                 shot = tmp_path / "mlflow-ui-run.png"
                 page.screenshot(path=str(shot), full_page=True)
                 assert shot.stat().st_size > 20_000
                 page.goto(f"{settings.url}/#/experiments/{result.experiment_id}/runs")
-                page.get_by_text("toy_ui-train-cpu").first.wait_for(timeout=60_000)  # listed in the runs table
+                page.get_by_text("toy_ui epochs=3 seed=42").first.wait_for(timeout=60_000)  # listed in the runs table
                 page.screenshot(path=str(tmp_path / "mlflow-ui-runs.png"), full_page=True)
             finally:
                 browser.close()
