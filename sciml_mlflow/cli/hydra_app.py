@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import List, Optional
 
 log = logging.getLogger("sciml_mlflow")
+RESULTS: List["object"] = []  # RunResults of this process's jobs (the MLproject launcher links them)
 
 
 def _with_detected_hardware(argv: List[str]) -> List[str]:
@@ -64,6 +65,7 @@ def _task(cfg: "object") -> "object":
             raise  # the job fails, the sweep goes on (sys.exit here would abort the remaining jobs)
         log.error("%s", exc)
         sys.exit(2 if isinstance(exc, ConfigError) else 1)
+    RESULTS.append(result)
     print(f"\nrun {result.run_id} {result.status}  (experiment {result.experiment_id})")
     from sciml_mlflow.cli.run_summary import summary_lines
 
