@@ -73,6 +73,12 @@ def _task(cfg: "object") -> "object":
                               str(cfg.summary)):  # type: ignore[attr-defined]
         print(line)
     print(f"see it: {ui_command(result.tracking_uri)}")
+    from sciml_mlflow.tracking.redact import strip_uri_credentials
+    from sciml_mlflow.tracking.ui_links import run_url
+
+    remote = result.tracking_uri.startswith(("http://", "https://"))
+    base = strip_uri_credentials(result.tracking_uri) if remote else "http://127.0.0.1:5000"
+    print(f"  this run: {run_url(base, result.experiment_id, result.run_id)}")
     return result  # type: ignore[return-value]  # kept by Hydra as the job's return value (sweep summary)
 
 

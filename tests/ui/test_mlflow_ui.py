@@ -60,6 +60,14 @@ def test_training_run_shows_its_metrics_params_and_tags_in_the_mlflow_ui(make_be
                 page.goto(f"{settings.url}/#/experiments/{result.experiment_id}/runs")
                 page.get_by_text("toy_ui epochs=3 seed=42").first.wait_for(timeout=60_000)  # listed in the runs table
                 page.screenshot(path=str(tmp_path / "mlflow-ui-runs.png"), full_page=True)
+                # the console's link opens the experiment as model training (runs table), not GenAI traces
+                from sciml_mlflow.tracking.ui_links import experiment_url
+
+                fresh = browser.new_page(viewport={"width": 1400, "height": 1000})  # no stored workflow type
+                fresh.goto(experiment_url(settings.url, result.experiment_id))
+                fresh.get_by_text("toy_ui epochs=3 seed=42").first.wait_for(timeout=60_000)
+                assert "workflowType=machine_learning" in fresh.url
+                fresh.screenshot(path=str(tmp_path / "mlflow-ui-experiment-ml.png"), full_page=True)
             finally:
                 browser.close()
     finally:
