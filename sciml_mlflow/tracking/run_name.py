@@ -28,7 +28,10 @@ def _key(override: str) -> str:
 
 def _shown(override: str) -> str:
     """``benchmark.training.learning_rate=0.01`` -> ``learning_rate=0.01`` (the last component reads best)."""
+    from sciml_mlflow.tracking.redact import redact_value  # a name is a tag: no secret in it, ever
+
     key, sep, value = override.lstrip("+~").partition("=")
+    value = str(redact_value(key, value))
     if len(value) > MAX_VALUE:
         value = value[: MAX_VALUE - 1] + "…"
     return f"{key.rsplit('.', 1)[-1]}{sep}{value}"

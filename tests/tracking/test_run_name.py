@@ -43,3 +43,8 @@ def test_in_a_sweep_only_the_swept_keys_name_the_job(tmp_path):
 
 def test_outside_hydra_all_naming_overrides_are_used():
     assert run_name_for("toy", "train", 5, ["benchmark.training.epochs=3"]) == "toy epochs=3 seed=5"
+
+
+def test_secrets_never_reach_a_name():
+    name = make_run_name("toy", "train", 1, ["+benchmark.options.api_token=s3cr3t-value", "a.password=hunter2"])
+    assert "s3cr3t" not in name and "hunter2" not in name and "api_token=***" in name
