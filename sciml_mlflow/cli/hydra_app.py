@@ -9,18 +9,24 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
 log = logging.getLogger("sciml_mlflow")
+RESULTS: List["object"] = []  # RunResults of this process's jobs (the MLproject launcher links them)
 
 
 def _with_detected_hardware(argv: List[str]) -> List[str]:
-    """Append ``hardware=<detected>`` when the command line names no profile (or ``hardware=auto``)."""
-    explicit = [a for a in argv if a.lstrip("+~").startswith(("hardware=", "hardware@"))]
-    if explicit and "hardware=auto" not in argv:
-        return argv
-    if any(a in ("--help", "-h", "--hydra-help") for a in argv):
-        return argv
+    """``argv`` in Hydra's order (options, then overrides) plus ``hardware=<detected>`` when none is named.
+
+    The detected profile replaces ``hardware=auto`` and is added when the command line names no profile;
+    options may sit anywhere among the overrides (``benchmark=x --cfg job`` works): see ``cli.argv``.
+    """
+    from sciml_mlflow.cli import argv as cli_argv
+
+    options, overrides = cli_argv.split(argv)
+    explicit = [a for a in overrides if a.lstrip("+~").startswith(("hardware=", "hardware@"))]
+    if (explicit and "hardware=auto" not in overrides) or cli_argv.starts_no_run(options):
+        return options + overrides
     from sciml_mlflow.core.resources import config_dir
     from sciml_mlflow.hardware.detect import (
         detect_machine,
@@ -30,7 +36,7 @@ def _with_detected_hardware(argv: List[str]) -> List[str]:
 
     detected = match_profile(detect_machine(), load_profile_matches(config_dir() / "hardware"))
     log.debug("hardware profile detected from this machine: %s", detected)
-    return [a for a in argv if a != "hardware=auto"] + [f"hardware={detected}"]
+    return options + [a for a in overrides if a != "hardware=auto"] + [f"hardware={detected}"]
 
 
 def _task(cfg: "object") -> "object":
@@ -43,6 +49,11 @@ def _task(cfg: "object") -> "object":
     from sciml_mlflow.sweep import current_job
     from sciml_mlflow.tracking.store import ui_command
 
+    from sciml_mlflow.cli.run_summary import MODES
+
+    if str(cfg.summary) not in MODES:  # type: ignore[attr-defined]  # refused before any run exists
+        log.error("summary=%s: expected one of %s", cfg.summary, ", ".join(MODES))  # type: ignore[attr-defined]
+        sys.exit(2)
     hc = HydraConfig.get()
     job = current_job()  # set by the sweep callback in multirun jobs
     tags = job.run_tags() if job is not None else None
@@ -61,11 +72,20 @@ def _task(cfg: "object") -> "object":
             raise  # the job fails, the sweep goes on (sys.exit here would abort the remaining jobs)
         log.error("%s", exc)
         sys.exit(2 if isinstance(exc, ConfigError) else 1)
+    RESULTS.append(result)
     print(f"\nrun {result.run_id} {result.status}  (experiment {result.experiment_id})")
-    shown = {k: v for k, v in sorted(result.metrics.items()) if not k.startswith(("system/", "time/"))}
-    for key in list(shown)[:12]:
-        print(f"  {key:40s} {shown[key]:.6g}")
+    from sciml_mlflow.cli.run_summary import summary_lines
+
+    for line in summary_lines(result.metrics, list(cfg.benchmark.headline), cfg.benchmark.target,  # type: ignore[attr-defined]
+                              str(cfg.summary)):  # type: ignore[attr-defined]
+        print(line)
     print(f"see it: {ui_command(result.tracking_uri)}")
+    from sciml_mlflow.tracking.redact import strip_uri_credentials
+    from sciml_mlflow.tracking.ui_links import run_url
+
+    remote = result.tracking_uri.startswith(("http://", "https://"))
+    base = strip_uri_credentials(result.tracking_uri) if remote else "http://127.0.0.1:5000"
+    print(f"  this run: {run_url(base, result.experiment_id, result.run_id)}")
     return result  # type: ignore[return-value]  # kept by Hydra as the job's return value (sweep summary)
 
 
@@ -77,8 +97,11 @@ def _compact(exc: BaseException) -> BaseException:
     return cls(str(exc))
 
 
-def main() -> None:
-    """Console entry: register schemas, detect hardware, run Hydra."""
+def main(argv: Optional[List[str]] = None) -> None:
+    """Console entry (``python -m sciml_mlflow``, ``sciml-mlflow-run``, ``sciml-mlflow run``): run Hydra.
+
+    ``argv`` (without the program name) replaces ``sys.argv[1:]`` when given (the ``run`` subcommand).
+    """
     import hydra
 
     from sciml_mlflow.config.compose import collection_searchpath_override
@@ -90,9 +113,14 @@ def main() -> None:
 
     redact_console()  # MLflow's "View run … at http://user:PASSWORD@…" and Hydra's override lines
     register_schemas()
+    from sciml_mlflow.config.resolvers import register_resolvers
+
+    register_resolvers()  # ${sciml.groups:} in the --help template
     from sciml_mlflow.scimlbench.cards import open_bench_args, register_cardless
 
     register_cardless()  # SciMLBench benchmarks without a YAML card compose too
+    if argv is not None:
+        sys.argv = [sys.argv[0]] + list(argv)
     argv = open_bench_args(_with_detected_hardware(sys.argv[1:]))  # bench args are free-form (SciMLBench -b)
     sys.argv = [sys.argv[0]] + argv + collection_searchpath_override(argv)
     app = hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")(_task)

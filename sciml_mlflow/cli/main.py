@@ -13,14 +13,14 @@ import logging
 import sys
 from typing import List, Optional
 
-COMMANDS = ["data", "check", "report", "server", "sweep", "runs"]
+COMMANDS = ["run", "data", "check", "report", "server", "sweep", "runs"]
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sciml-mlflow",
         description="Scientific ML benchmarks through Hydra, DVC and MLflow. "
-        "Start a run with `python -m sciml_mlflow benchmark=<name>`; this tool manages data, checks and reports.",
+        "Start a run with `sciml-mlflow run benchmark=<name>` (or `python -m sciml_mlflow ...`, `sciml-mlflow-run ...`); this tool also manages data, checks and reports.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -40,6 +40,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     from sciml_mlflow.tracking.redact import redact_console
 
     redact_console()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["run"]:  # the Hydra app owns every argument after `run` (--help, --cfg, -m ...)
+        from sciml_mlflow.cli.run import run_app
+
+        return run_app(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,

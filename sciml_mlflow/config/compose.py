@@ -30,6 +30,9 @@ def compose(overrides: Optional[Sequence[str]] = None, return_hydra_config: bool
     from sciml_mlflow.config.schema import register_schemas
 
     register_schemas()
+    from sciml_mlflow.config.resolvers import register_resolvers
+
+    register_resolvers()
     from sciml_mlflow.scimlbench.cards import open_bench_args, register_cardless
 
     register_cardless()  # SciMLBench benchmarks without a YAML card compose too

@@ -109,6 +109,7 @@ class BenchmarkConfig:
     model: str = "reference"  # model variant the benchmark's code knows (reference | small | ...)
     training: TrainingConfig = field(default_factory=TrainingConfig)
     target: Optional[TargetConfig] = None  # quality target; None when the card names none
+    headline: List[str] = field(default_factory=list)  # metrics the console summary and report show first
     options: Dict[str, Any] = field(default_factory=dict)  # benchmark-specific knobs (validated by the benchmark)
     bench_args: Dict[str, Any] = field(default_factory=dict)  # SciMLBench benchmark args (free-form; docs/scimlbench.md)
 
@@ -190,9 +191,10 @@ class Config:
     mode: str = "train"  # train | inference (domain checked by core.registry, which names the benchmark)
     seed: int = seed_value(42)  # global seed (torch, numpy, python)
     model_uri: Optional[str] = None  # inference: a run id or MLflow model URI; None = latest trained model
-    run_name: Optional[str] = None  # MLflow run name; None = <benchmark>-<mode>-<hardware>
+    run_name: Optional[str] = None  # MLflow run name; None = benchmark, differing overrides, seed (tracking/run_name.py)
     tags: Dict[str, str] = field(default_factory=dict)  # extra tags to put on the run
     progress: bool = True  # rich progress bar per epoch
+    summary: str = "headline"  # end-of-run console summary: headline (card's metrics + target) | all
     distributed: DistributedConfig = field(default_factory=DistributedConfig)  # DDP launch (docs/sweeps.md)
 
 

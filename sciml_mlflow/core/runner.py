@@ -13,6 +13,7 @@ through Hydra's Compose API).  Order matters and is deliberate:
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -114,15 +115,16 @@ def run_benchmark(cfg: DictConfig, output_dir: Optional[Path] = None, overrides:
 
     out = Path(output_dir) if output_dir else Path(tempfile.mkdtemp(prefix=f"sciml-{spec.name}-"))
     out.mkdir(parents=True, exist_ok=True)
-    model_dir = out / "model"
-    model_dir.mkdir(exist_ok=True)
+    model_dir = Path(tempfile.mkdtemp(prefix=f"sciml-{spec.name}-model-"))  # i12 hook: no model copy in out/
 
     # 2. start the run and record its identity -------------------------------------------------
     import mlflow
 
     from sciml_mlflow.tracking import provenance
 
-    run_name = cfg.run_name or f"{spec.name}-{cfg.mode}-{profile.name}"
+    from sciml_mlflow.tracking.run_name import run_name_for  # i12 hook: names tell runs apart
+
+    run_name = cfg.run_name or run_name_for(spec.name, cfg.mode, int(cfg.seed), overrides)  # i12 hook
     tags: Dict[str, str] = {
         # user tags first: the framework's own keys below cannot be overwritten from the command line
         **{str(k): str(redact_value(str(k), v)) for k, v in cfg.tags.items()},
@@ -215,6 +217,7 @@ def run_benchmark(cfg: DictConfig, output_dir: Optional[Path] = None, overrides:
                 status, error = "FAILED", exc
         rules.after_run(cfg, client, run_id, status)  # MLLOG log from the store's history; never raises
         mlflow.end_run(status=status)
+        shutil.rmtree(model_dir, ignore_errors=True)  # i12 hook: the model lives in MLflow only
     result = RunResult(run_id, exp_id, status, cfg.tracking.uri, metrics.latest_all, error)
     if error is not None:
         raise error

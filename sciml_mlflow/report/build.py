@@ -50,6 +50,10 @@ def build_report(uri: str, cfg: ReportConfig, out_dir: Path, tag_equals: Optiona
     files["markdown"].write_text(markdown(summary))
     files["csv"].write_text(groups_csv(summary))
     files["runs_csv"].write_text(runs_csv(summary))
+    from sciml_mlflow.report.latex import latex_table  # i12: the table ready to paste into a paper
+
+    files["latex"] = out_dir / "report.tex"
+    files["latex"].write_text(latex_table(summary))
     pngs: Dict[str, Path] = {}
     if plots:
         from sciml_mlflow.report.plots import draw

@@ -1,4 +1,10 @@
-"""Finding the trained model an inference run uses."""
+"""Trained models as MLflow models, and finding the one an inference run uses.
+
+A trained network is logged with ``mlflow.pytorch.log_model`` (signature and input example included), so
+it appears in MLflow's Models column and loads with ``mlflow.pytorch.load_model``.  Runs from before that
+change hold raw files under the ``model/`` artifact folder; ``ModelSource.download`` still copies those,
+and ``load_pytorch`` answers None for them so the benchmark falls back to its own loader.
+"""
 
 from __future__ import annotations
 
@@ -34,6 +40,54 @@ class ModelSource:
                     shutil.copy2(item, target)
         else:
             shutil.copy2(local, dest / local.name)
+
+
+MODEL_NAME = "model"  # the logged model's name within its run (runs:/<id>/model)
+
+
+def log_pytorch_model(module: Any, input_example: Any, name: str = MODEL_NAME) -> Optional[str]:
+    """Log ``module`` as an MLflow PyTorch model of the active run; returns its model URI (None: not logged).
+
+    ``input_example`` is a small batch (tensor or array); the signature is inferred from it and the
+    module's output on it, so the UI shows shapes and dtypes.  Logging failures never fail the run: the
+    raw weights the benchmark wrote are kept as artifacts either way.
+    """
+    import mlflow
+    import mlflow.pytorch
+    import numpy as np
+    from mlflow.models import infer_signature
+
+    try:
+        import torch
+
+        example = input_example.detach().cpu() if isinstance(input_example, torch.Tensor) else \
+            torch.as_tensor(np.asarray(input_example))
+        module_cpu = module.to("cpu").eval()
+        with torch.no_grad():
+            output = module_cpu(example)
+        signature = infer_signature(example.numpy(), output.detach().numpy())
+        # requirements stated, not inferred: inference starts a subprocess that re-imports the model (slow)
+        info = mlflow.pytorch.log_model(module_cpu, name=name, signature=signature, input_example=example.numpy(),
+                                        pip_requirements=[f"torch=={torch.__version__.split('+')[0]}",
+                                                          f"mlflow=={mlflow.__version__}"])
+        log.info("logged the trained model as %s", info.model_uri)
+        return str(info.model_uri)
+    except Exception as exc:  # noqa: BLE001 - a model that cannot be logged leaves its raw files
+        log.error("could not log the trained model as an MLflow model (%s: %s); its raw files stay under model/",
+                  type(exc).__name__, exc)
+        return None
+
+
+def load_pytorch(source: "ModelSource", device: str = "cpu") -> Optional[Any]:
+    """The nn.Module behind ``source`` via ``mlflow.pytorch.load_model``; None for older raw-file models."""
+    import mlflow.pytorch
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return mlflow.pytorch.load_model(source.uri, map_location=device)
+    except (MlflowException, OSError) as exc:
+        log.info("%s is not an MLflow model (%s): using the raw files under model/", source.uri, exc)
+        return None
 
 
 def resolve_model(client: Any, experiment_id: str, model_uri: Optional[str]) -> ModelSource:

@@ -20,7 +20,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 
 
 @pytest.mark.services
-def test_report_page_renders_in_chromium(craft_run, mlflow_client, tmp_path):
+def test_report_page_renders_in_chromium(craft_run, mlflow_client, tmp_path, screenshot_dir):
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install -y chromium (scripts/setup.sh does)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright python package is not installed")
@@ -45,7 +45,10 @@ def test_report_page_renders_in_chromium(craft_run, mlflow_client, tmp_path):
             assert "a100" in page.locator("table#groups").inner_text()
             widths = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
             assert len(widths) >= 3 and all(w > 0 for w in widths), widths
-            shot = tmp_path / "report.png"
+            captions = page.locator("figcaption").all_inner_texts()
+            assert "dms_structure: test_accuracy vs time_to_target (Pareto front)" in captions, captions
+            assert "Learning curves" in captions
+            shot = screenshot_dir / "report.png"
             page.screenshot(path=str(shot), full_page=True)
             assert shot.stat().st_size > 10_000
             assert all(u.startswith(("file:", "data:")) for u in requests), requests  # self-contained: no network

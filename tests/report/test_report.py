@@ -79,7 +79,7 @@ def test_report_numbers_match_independent_computation(store, tmp_path):
 
     res = build_report(store, _config(tmp_path, CONFIG, log=True), tmp_path / "out")
     files = {k: Path(v) for k, v in res.files.items()}
-    for role in ("markdown", "csv", "runs_csv", "html", "png:pareto", "png:learning_curves", "png:bars_time_to_target"):
+    for role in ("markdown", "csv", "runs_csv", "html", "png:pareto_dms_structure", "png:learning_curves", "png:bars_time_to_target"):
         assert files[role].is_file() and files[role].stat().st_size > 0, role
     g = _groups(files["csv"])
     assert set(g) == {"cpu", "a100"} and g["cpu"]["runs"] == "4"  # the inference run is not counted
@@ -110,7 +110,7 @@ def test_report_numbers_match_independent_computation(store, tmp_path):
     assert "data:image/png;base64," in html and "http" not in html.replace("http-equiv", "")  # no CDN
     arts = {a.path for a in mlflow_client.list_artifacts(res.run_id, "report")}
     assert mlflow_client.get_run(res.run_id).info.artifact_uri.startswith(Path(store[10:]).parent.as_uri())
-    assert {"report/report.html", "report/report.csv", "report/pareto.png"} <= arts
+    assert {"report/report.html", "report/report.csv", "report/pareto_dms_structure.png", "report/pareto_dms_structure.svg", "report/report.tex"} <= arts
 
 
 def test_figure_defined_after_the_runs(store, tmp_path):

@@ -29,7 +29,7 @@ def train(ctx):
 
 @pytest.mark.services
 def test_training_run_shows_its_metrics_params_and_tags_in_the_mlflow_ui(make_benchmark, compose_cfg, mlflow_client,
-                                                                         sciml_home, tmp_path):
+                                                                         sciml_home, tmp_path, screenshot_dir):
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install -y chromium (scripts/setup.sh does)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright python package is not installed")
@@ -37,7 +37,8 @@ def test_training_run_shows_its_metrics_params_and_tags_in_the_mlflow_ui(make_be
     from sciml_mlflow.server.settings import ServerSettings
 
     make_benchmark("toy_ui", TOY)
-    result = run_benchmark(compose_cfg("benchmark=toy_ui", "benchmark.training.epochs=3"), tmp_path / "run")
+    overrides = ["benchmark=toy_ui", "benchmark.training.epochs=3"]
+    result = run_benchmark(compose_cfg(*overrides), tmp_path / "run", overrides)
     settings = ServerSettings(backend_store_uri=f"sqlite:///{sciml_home}/mlflow.db",
                               artifacts_destination=str(tmp_path / "served-artifacts"),
                               state_dir=tmp_path / "server", port=free_port())
@@ -50,15 +51,23 @@ def test_training_run_shows_its_metrics_params_and_tags_in_the_mlflow_ui(make_be
                 page.goto(f"{settings.url}/#/experiments/{result.experiment_id}/runs/{result.run_id}")
                 page.get_by_text("val_accuracy").first.wait_for(timeout=60_000)
                 body = page.inner_text("body")
-                assert "toy_ui-train-cpu" in body  # the run name
+                assert "toy_ui epochs=3 seed=42" in body  # the run name: benchmark, what differs, seed
                 assert "train_loss" in body and "benchmark.training.epochs" in body
                 assert "Finished" in body or "FINISHED" in body
-                shot = tmp_path / "mlflow-ui-run.png"
+                shot = screenshot_dir / "mlflow-ui-run.png"
                 page.screenshot(path=str(shot), full_page=True)
                 assert shot.stat().st_size > 20_000
                 page.goto(f"{settings.url}/#/experiments/{result.experiment_id}/runs")
-                page.get_by_text("toy_ui-train-cpu").first.wait_for(timeout=60_000)  # listed in the runs table
-                page.screenshot(path=str(tmp_path / "mlflow-ui-runs.png"), full_page=True)
+                page.get_by_text("toy_ui epochs=3 seed=42").first.wait_for(timeout=60_000)  # listed in the runs table
+                page.screenshot(path=str(screenshot_dir / "mlflow-ui-runs.png"), full_page=True)
+                # the console's link opens the experiment as model training (runs table), not GenAI traces
+                from sciml_mlflow.tracking.ui_links import experiment_url
+
+                fresh = browser.new_page(viewport={"width": 1400, "height": 1000})  # no stored workflow type
+                fresh.goto(experiment_url(settings.url, result.experiment_id))
+                fresh.get_by_text("toy_ui epochs=3 seed=42").first.wait_for(timeout=60_000)
+                assert "workflowType=machine_learning" in fresh.url
+                fresh.screenshot(path=str(screenshot_dir / "mlflow-ui-experiment-ml.png"), full_page=True)
             finally:
                 browser.close()
     finally:
