@@ -13,7 +13,7 @@ import logging
 import sys
 from typing import List, Optional
 
-COMMANDS = ["data", "check", "report", "server", "sweep"]
+COMMANDS = ["data", "check", "report", "server", "sweep", "export"]
 
 
 def build_parser() -> argparse.ArgumentParser:
