@@ -110,6 +110,23 @@ def test_closed_dms_logs_pass_the_official_checker_and_export_scores_like_us(com
     theirs_min = check.scores_min[("cpu", "dms_structure")]
     assert theirs_min is not None and math.isclose(theirs_min * 60.0, ours, abs_tol=1e-3), (theirs_min * 60, ours)
 
+    # hpc layout: the same logs pass the hpc checker, and MLPerf's weak-scaling span (its own run_start/run_stop
+    # query over the result files) is the report's TTTa of the sweep
+    from mlperf_logging.compliance_checker.mlp_parser import parse_file
+    from mlperf_logging.result_summarizer.result_summarizer import _query_run_start_stop
+
+    from sciml_mlflow.report.scale import throughput_at_scale
+
+    hpc_dir = tmp_path / "submission_hpc"
+    assert cli(["export", "mlperf", "--sweep", "sw-mlperf", "-o", str(hpc_dir), "--usage", "hpc", "--tracking-uri",
+                mlflow_client.tracking_uri, "--no-check"]) == 0
+    hpc = official.check_package(hpc_dir / "sciml_mlflow", "hpc")
+    assert hpc.ok and len(hpc.logs_ok) == 3, hpc.output
+    spans = [_query_run_start_stop(parse_file(f, ruleset="3.0.0")[0]) for f in hpc.logs_ok]
+    (row,) = throughput_at_scale(load_runs(mlflow_client.tracking_uri, tag_equals={"sweep.id": "sw-mlperf"}))
+    assert row.instances == 3 and row.converged == 3 and not row.flagged
+    assert row.ttta_s == pytest.approx((max(s for _, s in spans) - min(s for s, _ in spans)) / 1000.0, abs=1e-9)
+
     # the seed rule bites: the same seed on two runs fails the package's seed checker
     dup = tmp_path / "dup" / "sciml_mlflow"
     import shutil
