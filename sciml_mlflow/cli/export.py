@@ -24,6 +24,9 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
+
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # one bar per run's log is noise here
     from sciml_mlflow.export.submission import export_mlperf
     from sciml_mlflow.report.runstore import default_uri
 
