@@ -152,3 +152,13 @@ def test_closed_logs_of_other_benchmarks_fail_only_for_the_unreached_target(benc
         assert failed and all("eval_accuracy" in m or "run_stop" in m for m in failed), messages
     lines, _ = parse(log.read_text())
     assert next(ln for ln in lines if ln.key == "run_stop").value["metadata"]["status"] == "aborted"
+
+
+def test_export_of_an_unknown_sweep_says_what_to_do(mlflow_client, tmp_path, capsys):
+    from sciml_mlflow.cli.main import main as cli
+
+    rc = cli(["export", "mlperf", "--sweep", "no-such-sweep", "-o", str(tmp_path / "x"), "--tracking-uri",
+              mlflow_client.tracking_uri])
+    err = capsys.readouterr().err
+    assert rc != 0 and "no-such-sweep" in err and "sweep.id" in err
+    assert not (tmp_path / "x").exists()  # nothing half-written
