@@ -14,9 +14,13 @@ from sciml_mlflow.rules.checker import check_runs
 from sciml_mlflow.rules.rcp import MIN_REFERENCE_RUNS, build_rcp, load_rcp
 
 
-def test_stored_dms_reference_is_evidence_not_a_guess():
-    rcp = load_rcp("dms_structure")
-    assert rcp is not None and rcp.scale == "small" and rcp.batch_size == 32
+@pytest.mark.parametrize("benchmark", ["dms_structure", "em_denoise"])
+def test_stored_reference_is_evidence_not_a_guess(benchmark):
+    from sciml_mlflow.rules.table import load_table
+
+    rcp = load_rcp(benchmark)
+    table = load_table(benchmark).table
+    assert rcp is not None and rcp.scale == "small" and (rcp.metric, rcp.target) == (table.target.metric, table.target.value)
     assert len(rcp.seeds) >= MIN_REFERENCE_RUNS and len(set(rcp.seeds)) == len(rcp.seeds)
     assert rcp.mean == pytest.approx(statistics.fmean(rcp.epochs_to_target))
     assert rcp.stdev == pytest.approx(statistics.stdev(rcp.epochs_to_target))
