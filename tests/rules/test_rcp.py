@@ -14,7 +14,7 @@ from sciml_mlflow.rules.checker import check_runs
 from sciml_mlflow.rules.rcp import MIN_REFERENCE_RUNS, build_rcp, load_rcp
 
 
-@pytest.mark.parametrize("benchmark", ["dms_structure", "em_denoise"])
+@pytest.mark.parametrize("benchmark", ["dms_structure", "em_denoise", "slstr_cloud"])
 def test_stored_reference_is_evidence_not_a_guess(benchmark):
     from sciml_mlflow.rules.table import load_table
 
