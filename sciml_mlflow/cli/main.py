@@ -13,7 +13,7 @@ import logging
 import sys
 from typing import List, Optional
 
-COMMANDS = ["run", "data", "check", "report", "server", "sweep", "runs"]
+COMMANDS = ["run", "data", "check", "report", "server", "sweep", "runs", "export"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -47,7 +47,13 @@ def build_report(uri: str, cfg: ReportConfig, out_dir: Path, tag_equals: Optiona
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     files = {"markdown": out_dir / "report.md", "csv": out_dir / "report.csv", "runs_csv": out_dir / "runs.csv"}
-    files["markdown"].write_text(markdown(summary))
+    from sciml_mlflow.report import scale
+
+    at_scale = scale.throughput_at_scale(runs)
+    files["markdown"].write_text(markdown(summary) + scale.markdown(at_scale))
+    if at_scale:
+        files["scale_csv"] = out_dir / "scale.csv"
+        files["scale_csv"].write_text(scale.to_csv(at_scale))
     files["csv"].write_text(groups_csv(summary))
     files["runs_csv"].write_text(runs_csv(summary))
     from sciml_mlflow.report.latex import latex_table  # i12: the table ready to paste into a paper

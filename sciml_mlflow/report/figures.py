@@ -1,9 +1,10 @@
 """Per-run figures of merit, computed from a run's stored history.
 
-- time_to_target: ``epoch_elapsed_s`` at the first epoch whose quality metric reached the target
-  (MLPerf time-to-train: the training window only, staging and initialisation excluded);
-- energy_to_target: joules over the same window, from cumulative energy samples interpolated at the
-  target epoch's timestamp, else the training-phase energy prorated by time; "not measured" otherwise;
+- time_to_target: from run_start (tag ``time.run_start_ms``) to the end of the evaluation that first
+  reached the target -- the ONE definition, ``sciml_mlflow.telemetry.target``, that the run's own
+  ``time_to_target_s`` metric and the MLLOG log use too (they agree to the millisecond);
+- energy_to_target: joules over the same window, from cumulative energy samples interpolated at its two
+  ends, else the training-phase energy prorated by time; "not measured" otherwise;
 - metric: a logged metric reduced over its history (last, max, min, mean, first);
 - per_watt: a metric divided by the mean power over the training window (e.g. samples/s per W);
 - expression: a safe expression over earlier figures of the same run.
@@ -15,8 +16,9 @@ import math
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Set
 
-from sciml_mlflow.report.runstore import Point, RunRecord
+from sciml_mlflow.report.runstore import RunRecord
 from sciml_mlflow.report.schema import FigureSpec, ReportConfig
+from sciml_mlflow.telemetry import target as target_def
 
 OK, NOT_CONVERGED, NOT_MEASURED = "ok", "not_converged", "not_measured"
 
@@ -43,13 +45,6 @@ def _float(text: Optional[str]) -> Optional[float]:
         return None
 
 
-def _first_reached(history: List[Point], value: float, mode: str) -> Optional[Point]:
-    for point in history:
-        if (point[1] >= value) if mode == "max" else (point[1] <= value):
-            return point
-    return None
-
-
 def _window(run: RunRecord, cfg: ReportConfig) -> Optional[tuple[float, float]]:
     """(training start, training end) in ms, from the per-epoch elapsed history."""
     el = run.history.get(cfg.elapsed_metric)
@@ -59,45 +54,40 @@ def _window(run: RunRecord, cfg: ReportConfig) -> Optional[tuple[float, float]]:
     return start, float(el[-1][2])
 
 
-def time_to_target(run: RunRecord, spec: FigureSpec, cfg: ReportConfig) -> RunValue:
+def target_reach(run: RunRecord, spec: FigureSpec) -> tuple[Optional[int], Optional[target_def.Reach], str]:
+    """(run_start ms, the reaching evaluation, status) of a run for a ``…_to_target`` figure."""
     tgt = _target(run, spec)
     if tgt is None:
-        return RunValue(None, NOT_MEASURED)
-    hit = _first_reached(run.history.get(tgt[0], []), tgt[1], tgt[2])
-    if hit is None:
-        return RunValue(None, NOT_CONVERGED)
-    elapsed = {step: v for step, v, _ in run.history.get(cfg.elapsed_metric, [])}
-    if hit[0] in elapsed:
-        return RunValue(elapsed[hit[0]])
-    return RunValue(None, NOT_MEASURED)
+        return None, None, NOT_MEASURED
+    reach = target_def.first_reach(run.history.get(tgt[0], []), tgt[1], tgt[2])
+    if reach is None:
+        return None, None, NOT_CONVERGED
+    start = target_def.run_start_ms(run.tags)
+    return start, reach, OK if start is not None else NOT_MEASURED  # no run_start tag: recorded before it existed
+
+
+def time_to_target(run: RunRecord, spec: FigureSpec, cfg: ReportConfig) -> RunValue:
+    start, reach, status = target_reach(run, spec)
+    value = target_def.time_to_target(start, reach)
+    return RunValue(value) if value is not None else RunValue(None, status)
 
 
 def _energy_between(run: RunRecord, cfg: ReportConfig, t0: float, t1: float) -> Optional[float]:
-    samples = run.history.get(cfg.energy_metric)
-    if samples and len(samples) >= 2:
-        import numpy as np
-
-        ts = np.array([p[2] for p in samples], dtype=float)
-        es = np.array([p[1] for p in samples], dtype=float)
-        order = np.argsort(ts, kind="stable")
-        ts, es = ts[order], es[order]
-        return float(np.interp(t1, ts, es) - np.interp(t0, ts, es))
-    return None
+    return target_def.energy_between(run.history.get(cfg.energy_metric) or [], t0, t1)
 
 
 def energy_to_target(run: RunRecord, spec: FigureSpec, cfg: ReportConfig) -> RunValue:
-    ttt = time_to_target(run, spec, cfg)
-    if ttt.value is None:
-        return ttt
-    window = _window(run, cfg)
-    if window is not None:
-        e = _energy_between(run, cfg, window[0], window[0] + ttt.value * 1000.0)
-        if e is not None:
-            return RunValue(e)
+    start, reach, status = target_reach(run, spec)
+    if start is None or reach is None:
+        return RunValue(None, status)
+    ttt_s = target_def.seconds_between(start, reach.timestamp_ms)
+    e = _energy_between(run, cfg, start, reach.timestamp_ms)
+    if e is not None:
+        return RunValue(e)
     phase = run.metrics.get(cfg.energy_phase_metric)
     el = run.history.get(cfg.elapsed_metric)
     if phase is not None and el and el[-1][1] > 0:
-        return RunValue(phase * ttt.value / el[-1][1])
+        return RunValue(phase * ttt_s / el[-1][1])  # training-phase energy, prorated
     return RunValue(None, NOT_MEASURED)
 
 
@@ -165,5 +155,5 @@ def history_keys(figures: List[FigureSpec], cfg: ReportConfig) -> Set[str]:
     return keys
 
 
-__all__ = ["RunValue", "compute", "history_keys", "time_to_target", "energy_to_target", "mean_power",
+__all__ = ["RunValue", "compute", "history_keys", "time_to_target", "energy_to_target", "target_reach", "mean_power",
            "reduce_metric", "OK", "NOT_CONVERGED", "NOT_MEASURED"]

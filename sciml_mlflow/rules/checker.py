@@ -2,7 +2,7 @@
 
 The checker, not the pre-run check, is the source of truth (as in MLPerf): params are parsed back from
 the store and evaluated with the same constraint code.  Per run: rule table version, hyperparameters,
-dataset identity, hardware match, required metrics, convergence.  Per result (runs grouped by
+dataset identity, hardware match, required metrics, convergence, reference convergence (rules.rcp).  Per result (runs grouped by
 benchmark x hardware, plus any keys asked for): seeds distinct, enough runs, one dataset digest, at most
 one non-converged run (MLPerf olympic scoring drops it as the slowest).
 """
@@ -98,6 +98,11 @@ def check_run(run: RunRecord, table: Optional[LoadedTable]) -> RunChecks:
         reached = best is not None and (best >= value if mode == "max" else best <= value)
         add(Check("convergence", metric, "<no evaluations>" if best is None else repr(best),
                   f"{'>=' if mode == 'max' else '<='} {value}", reached, "" if reached else "target never reached"))
+    from sciml_mlflow.rules.rcp import load_rcp, rcp_check
+
+    rcp = rcp_check(run, load_rcp(run.tags.get("benchmark", "")))
+    if rcp is not None:
+        add(rcp)
     return rc
 
 

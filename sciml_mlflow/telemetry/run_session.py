@@ -80,15 +80,25 @@ class TelemetrySession(contextlib.AbstractContextManager):
             from sciml_mlflow.core.context import Target
 
             self.watcher = TargetWatcher(Target(target.metric, float(target.value), target.mode), self._metrics,
-                                         self._t0, self._energy)
+                                         self._energy)
             if hasattr(self._metrics, "add_listener"):
                 self._metrics.add_listener(target.metric, self.watcher)
         return self
 
     def start_clock(self) -> None:
-        """The benchmark's run_start (MLPerf): time- and energy-to-target count from here, not from staging."""
+        """The benchmark's run_start (MLPerf): time- and energy-to-target count from here, not from staging.
+
+        Stored as the tag ``time.run_start_ms`` (wall clock, like the store's metric timestamps), so the
+        report and the MLLOG log open the same window (sciml_mlflow.telemetry.target)."""
+        from sciml_mlflow.telemetry.target import RUN_START_TAG
+
+        start_ms = int(time.time() * 1000)
         if self.watcher is not None:
-            self.watcher.start_clock(time.perf_counter())
+            self.watcher.start_clock(start_ms)
+        try:
+            self._set_tags({RUN_START_TAG: str(start_ms)})
+        except Exception as exc:  # the run goes on; its time to target is then "not measured"
+            log.warning("could not tag run_start on run %s: %s", self._run_id, exc)
 
     def _record_hardware(self) -> None:
         """Fingerprint tags + hardware/fingerprint.json, and hardware/profile_check.json."""
@@ -138,11 +148,34 @@ class TelemetrySession(contextlib.AbstractContextManager):
             values["energy_to_solution_joules"] = total_j
             values["energy/unattributed_joules"] = max(0.0, total_j - self.phases.top_level_j)
         values.update(self._flops(total_s))
-        tags = {"target.reached": "none" if self.watcher is None else str(self.watcher.reached_at_s is not None).lower()}
+        tags = {"target.reached": "none"}
+        if self.watcher is not None:
+            tags["target.reached"] = str(self._log_target_figures()).lower()
         if self.sampler is not None:
             values["telemetry/sampler_cpu_seconds"] = self.sampler.cpu_seconds
         self._metrics.log_dict(values)
         self._set_tags(tags)
+
+    def _log_target_figures(self) -> bool:
+        """time/energy to target from the rows the store holds (flushed first): the report reads the same
+        rows with the same functions (telemetry.target), so both agree to the millisecond."""
+        from sciml_mlflow.telemetry.target import STAGING_METRIC
+
+        assert self.watcher is not None
+        if self.watcher.reached_step is None:
+            return False
+        flush = getattr(self._metrics, "flush", None)
+        if flush is not None:
+            flush()
+        prefix = getattr(self._metrics, "_prefix", "")
+
+        def rows(key: str) -> list:
+            return [(m.step, m.value, m.timestamp) for m in self._client.get_metric_history(self._run_id, prefix + key)]
+
+        reach, values = self.watcher.figures(rows(self.watcher.target.metric), rows(STAGING_METRIC))
+        if values and reach is not None:
+            self._metrics.log_dict(values, step=reach.step)
+        return reach is not None
 
     def _flops(self, total_s: float) -> Dict[str, float]:
         ctl = self.control
