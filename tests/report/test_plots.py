@@ -31,7 +31,8 @@ def craft_store(uri: str) -> None:
         for hw, speed in (("cpu", 1.0), ("a100", 0.2)):
             for seed in range(3):
                 run = client.create_run(exp, start_time=t, tags={"benchmark": bench, "hardware": hw,
-                                                                 "seed": str(seed), "mode": "train"})
+                                                                 "seed": str(seed), "mode": "train",
+                                                                 "time.run_start_ms": str(t)})
                 metrics = []
                 vals = [v + 0.3 * seed * (1 if value > 1 else 0.01) for v in curve]
                 if bench == "em_denoise" and seed == 2:
