@@ -53,3 +53,7 @@ class ExpressionError(ConfigError):
 
 class DistributedError(SciMLError):
     """A multi-process (DDP) run could not start or one of its processes failed."""
+
+
+class OptionError(ConfigError, ValueError):
+    """A benchmark's ``options`` block has an unknown key or a value of the wrong type or range."""

@@ -85,6 +85,8 @@ class HardwareConfig:
     tdp_watts: Optional[float] = None  # per-device thermal design power, from the datasheet
     memory_gb: Optional[float] = None  # per-device memory
     dataloader_workers: int = 0  # torch DataLoader worker processes
+    channels_last: bool = False  # NHWC memory layout for image batches on a GPU (sciml_mlflow.training)
+    compile: bool = False  # torch.compile the training model (sciml_mlflow.training.fit)
     telemetry: TelemetryConfig = field(default_factory=TelemetryConfig)  # system sampler (sciml_mlflow.telemetry)
 
 

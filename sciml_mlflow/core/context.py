@@ -53,6 +53,8 @@ class HardwareProfile:
     dataloader_workers: int
     detected: str = "unknown"  # profile name matching this machine
     mismatch: bool = False
+    channels_last: bool = False  # NHWC memory layout for image models on a GPU (training.fit/infer)
+    compile: bool = False  # torch.compile the training model (training.fit)
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any, Dict, Mapping, Optional
 
 from sciml_mlflow.telemetry import collector as collectors_mod
-from sciml_mlflow.telemetry.control import TelemetryControl
-from sciml_mlflow.telemetry.phases import PhaseRecorder
+from sciml_mlflow.telemetry.control import SamplingControl
+from sciml_mlflow.telemetry.phases import PhaseTimer
 from sciml_mlflow.telemetry.rank import ProcessIdentity, process_identity
 from sciml_mlflow.telemetry.sampler import Sampler
-from sciml_mlflow.telemetry.sink import MetricSink
+from sciml_mlflow.telemetry.sink import SystemMetricWriter
 from sciml_mlflow.telemetry.target import TargetWatcher
 
 log = logging.getLogger(__name__)
@@ -44,8 +44,8 @@ class TelemetrySession(contextlib.AbstractContextManager):
         self._names = list(tcfg.collectors)
         self._autostart = bool(tcfg.autostart)
         self.sampler: Optional[Sampler] = None
-        self.phases = PhaseRecorder(metrics, self._energy)
-        self.control = TelemetryControl(None, self.phases)
+        self.phases = PhaseTimer(metrics, self._energy)
+        self.control = SamplingControl(None, self.phases)
         self.watcher: Optional[TargetWatcher] = None
         self._t0 = time.perf_counter()
 
@@ -64,9 +64,9 @@ class TelemetrySession(contextlib.AbstractContextManager):
             if self.identity.distributed:
                 self._options.setdefault("gpu", {}).setdefault("local_index", self.identity.local_rank)
             built = collectors_mod.build(names, self._options)
-            sink = MetricSink(self._metrics, self.identity.metric_prefix)
+            sink = SystemMetricWriter(self._metrics, self.identity.metric_prefix)
             self.sampler = Sampler(built, sink, self._interval)
-            self.control = TelemetryControl(self.sampler, self.phases)
+            self.control = SamplingControl(self.sampler, self.phases)
             self.sampler.start(active=self._autostart)
             tags["telemetry.interval_s"] = str(self._interval)
             tags["telemetry.collectors"] = ",".join(c.name for c in built) or "none"
