@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Set
 
-from sciml_mlflow.report.runstore import Point, RunRecord
+from sciml_mlflow.tracking.runstore import Point, RunRecord
 from sciml_mlflow.report.schema import FigureSpec, ReportConfig
 
 OK, NOT_CONVERGED, NOT_MEASURED = "ok", "not_converged", "not_measured"

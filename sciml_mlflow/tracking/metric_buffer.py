@@ -14,7 +14,6 @@ bounded.
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 from typing import Callable, Dict, List, Mapping, Optional, Tuple
@@ -148,7 +147,3 @@ class MetricLogger:
             except Exception:
                 pass  # logged in flush; retried on the next tick or at close
 
-
-def finite(values: Mapping[str, float]) -> bool:
-    """True when every value is a finite number (used by contract tests and sanity checks)."""
-    return all(isinstance(v, (int, float)) and math.isfinite(v) for v in values.values())

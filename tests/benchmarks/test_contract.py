@@ -12,7 +12,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from sciml_mlflow.core import registry
-from sciml_mlflow.core.runner import run_benchmark
+from sciml_mlflow.run import run_benchmark
 
 SUITE = sorted(registry.discover())
 

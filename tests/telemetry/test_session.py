@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from sciml_mlflow.core.runner import run_benchmark
+from sciml_mlflow.run import run_benchmark
 
 FAST = ["hardware.telemetry.interval_s=0.2"]
 
