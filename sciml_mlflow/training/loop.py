@@ -59,6 +59,8 @@ class FitResult:
     best_epoch: int = 0
     samples_seen: int = 0
     throughput: Optional[float] = None  # samples/s over counted (post-warm-up) batches
+    counted_samples: int = 0  # samples of the batches inside the timed windows
+    timed_s: float = 0.0  # seconds inside the timed windows
     target_epoch: Optional[int] = None  # first epoch whose metrics reached ctx.target
     history: List[Dict[str, float]] = field(default_factory=list)
 
@@ -144,6 +146,7 @@ def fit(ctx: RunContext, model: Any, data: Callable[[int], Iterable[Any]], step:
                     scores = dict(evaluate(model))
                 metrics.update(scores)
                 monitor = scores.get("val_loss", monitor)
+            result.counted_samples, result.timed_s = counted, timer.seconds
             if counted and timer.seconds > 0:
                 result.throughput = counted / timer.seconds
                 metrics["train_throughput_samples_per_s"] = result.throughput
