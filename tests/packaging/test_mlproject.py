@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from tests.machine import cpu_only
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,6 +21,7 @@ def train(ctx):
 
 
 @pytest.mark.slow
+@cpu_only
 def test_mlflow_run_maps_parameters_and_adopts_the_project_run(make_benchmark, mlflow_client, sciml_home):
     make_benchmark("toy_project", TOY)
     mlflow = shutil.which("mlflow", path=str(Path(os.sys.executable).parent)) or "mlflow"
