@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from tests.machine import cpu_only
 
 ROOT = Path(__file__).resolve().parents[2]
