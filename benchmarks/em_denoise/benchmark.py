@@ -83,7 +83,8 @@ def train(ctx: RunContext) -> None:
                  ctx.model, n_params, len(train_idx), len(val_idx), len(noisy_test), opts.crop_size or "whole", peak)
         ctx.metrics.log_dict({
             "model_parameters": n_params, "train_samples": len(train_idx), "val_samples": len(val_idx),
-            "test_samples": len(noisy_test), "data_range": peak, "train_crop_size": opts.crop_size or noisy_all.shape[1],
+            "test_samples": len(noisy_test), "data_range": peak,
+            "train_crop_size": opts.crop_size or noisy_all.shape[1],
             "baseline_filter_sigma": filt.sigma, "baseline_filter_median_size": filt.median_size})
     per_epoch = np.repeat(train_idx, opts.crops_per_image)
     n_batches = math.ceil(len(per_epoch) / hp.batch_size)

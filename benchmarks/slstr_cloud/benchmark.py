@@ -18,8 +18,7 @@ import torch
 from torch import nn
 
 from sciml_mlflow.core.context import RunContext
-from sciml_mlflow.training import (DeviceTimer, FitOptions, StepResult, autocast, fit, option_defaults, parse_options,
-                                   to_device)
+from sciml_mlflow.training import DeviceTimer, FitOptions, StepResult, autocast, fit, parse_options, to_device
 
 from . import baseline, data, dataset, tiling
 from . import model as unet
@@ -27,7 +26,6 @@ from .model import ModelMeta
 from .scores import Confusion
 
 log = logging.getLogger(__name__)
-BASELINE_PIXELS = 50_000  # pixels per training scene used to tune the threshold test
 
 
 @dataclass(frozen=True)
@@ -37,8 +35,6 @@ class Options:
     previews: int = 3  # PNG previews written by inference
     augment: bool = True  # random flips of training patches
 
-
-DEFAULT_OPTIONS = option_defaults(Options)
 
 
 def _predictor(ctx: RunContext, net: unet.UNet) -> Callable[[np.ndarray], np.ndarray]:
@@ -70,11 +66,7 @@ def train(ctx: RunContext) -> None:
         fit_src.preload()
         val_src.preload()
     with ctx.phase("preprocessing"):
-        samples = []
-        for f in train_files:  # the baseline may see every training file (validation files included), never test
-            scene = dataset.read_scene(f)
-            samples.append(baseline.sample_pixels(scene.refs, scene.bts, scene.mask, rng, BASELINE_PIXELS))
-        threshold = baseline.fit(samples)
+        threshold = data.fit_baseline(train_files, rng)  # every training file (validation included), never test
         meta = ModelMeta(ctx.model, dataset.N_CHANNELS, base, depth, down, opts.train_fraction,
                          threshold.as_dict(), [f.name for f in train_files])
         net = unet.build_model(meta).to(ctx.device)
@@ -92,11 +84,11 @@ def train(ctx: RunContext) -> None:
         return StepResult(loss_fn(model(x).float(), y), len(x))
 
     def evaluate(model: nn.Module) -> Dict[str, float]:
-        total, n, conf = 0.0, 0, Confusion()
+        total, n, conf, sum_bce = 0.0, 0, Confusion(), nn.BCEWithLogitsLoss(reduction="sum")
         for x, y in val_src.batches(hp.batch_size, None):
             with autocast(ctx):
                 logits = model(to_device(x, ctx.device)).float()
-            total += float(nn.functional.binary_cross_entropy_with_logits(logits, to_device(y, ctx.device), reduction="sum"))
+            total += float(sum_bce(logits, to_device(y, ctx.device)))
             n += y.size
             conf.add((logits > 0).cpu().numpy(), y > 0.5)
         return {"val_loss": total / max(n, 1), **conf.summary("val")}

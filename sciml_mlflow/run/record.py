@@ -45,7 +45,8 @@ def identity_tags(cfg: Any, prepared: Any, extra_tags: Optional[Mapping[str, str
     if source is not None:
         tags["training_run_id"] = source.training_run_id or "external"
         tags["model_uri"] = source.uri
-        tags["mlflow.note.content"] = f"Inference with the model of training run {source.training_run_id} ({source.uri})."
+        tags["mlflow.note.content"] = (f"Inference with the model of training run {source.training_run_id} "
+                                       f"({source.uri}).")
     return tags
 
 

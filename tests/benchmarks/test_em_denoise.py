@@ -29,7 +29,6 @@ def tiny_root(em, tmp_path_factory) -> Path:
     return root
 
 
-
 def _ctx(mode: str, root: Path, out: Path, sink: RecordingSink, epochs: int = 3, **options) -> RunContext:
     hp = Hyperparameters(epochs=epochs, batch_size=16, learning_rate=0.01, weight_decay=0.0, optimizer="adam",
                          early_stopping_patience=0, validation_fraction=0.15)  # fmt: skip
