@@ -59,10 +59,19 @@ class RunMetrics(Protocol):
     def remove_listener(self, name: str, fn: Callable[[str, float, int], None]) -> None: ...
 
 
+class TrackingClient(Protocol):
+    """What the session writes through (an MlflowClient): tags in batches and the hardware artifacts."""
+
+    def log_batch(self, run_id: str, metrics: Any = (), params: Any = (), tags: Any = (),
+                  synchronous: bool = True) -> None: ...
+
+    def log_artifacts(self, run_id: str, local_dir: str, artifact_path: Optional[str] = None) -> None: ...
+
+
 class TelemetrySession(contextlib.AbstractContextManager):
     """Owns the sampler, the phase timer and the target watcher of one run."""
 
-    def __init__(self, settings: TelemetrySettings, client: Any, run_id: str, metrics: RunMetrics,
+    def __init__(self, settings: TelemetrySettings, client: TrackingClient, run_id: str, metrics: RunMetrics,
                  hardware: HardwareCheck, target: Optional[Target] = None,
                  collector_options: Optional[Mapping[str, Mapping[str, object]]] = None,
                  identity: Optional[ProcessIdentity] = None) -> None:
