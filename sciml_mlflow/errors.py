@@ -70,3 +70,7 @@ class RunTerminated(KeyboardInterrupt):
         super().__init__(reason)
         self.signum = signum
         self.reason = reason
+
+
+class OptionError(ConfigError, ValueError):
+    """A benchmark's ``options`` block has an unknown key or a value of the wrong type or range."""

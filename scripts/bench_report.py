@@ -1,7 +1,7 @@
 """Benchmark: `sciml-mlflow report` over many runs with per-epoch histories on SQLite.
 
 Creates N runs (default 5,000) in a fresh MLflow SQLite store, then times
-  ours:    build_report(...) -- bulk SQL reads (sciml_mlflow.report.runstore) + figures + tables
+  ours:    build_report(...) -- bulk SQL reads (sciml_mlflow.tracking.runstore) + figures + tables
            (plots skipped and included, both printed);
   obvious: mlflow.search_runs over the experiment, then MlflowClient.get_metric_history per run for the
            keys the figures need (target metric, epoch_elapsed_s, energy).  The per-run history loop is

@@ -37,7 +37,7 @@ def bench_sampler(uri: str, seconds: float) -> dict:
 
     from sciml_mlflow.telemetry import collector
     from sciml_mlflow.telemetry.sampler import Sampler
-    from sciml_mlflow.telemetry.sink import MetricSink
+    from sciml_mlflow.telemetry.sink import SystemMetricWriter
     from sciml_mlflow.tracking.metric_buffer import MetricLogger
 
     mlflow.set_tracking_uri(uri)
@@ -51,7 +51,7 @@ def bench_sampler(uri: str, seconds: float) -> dict:
     with mlflow.start_run(experiment_id=exp.experiment_id, run_name="ours", log_system_metrics=False) as run:
         metrics = MetricLogger(client, run.info.run_id)
         built = collector.build(["cpu", "memory", "disk", "network", "gpu", "rapl"])
-        sampler = Sampler(built, MetricSink(metrics), interval_s=1.0)
+        sampler = Sampler(built, SystemMetricWriter(metrics), interval_s=1.0)
         sampler.start()
         t0 = time.monotonic()
         out["ours"] = _cpu_during(seconds)

@@ -14,7 +14,7 @@ import sys
 
 
 def main() -> int:
-    from sciml_mlflow.report.runstore import default_uri, load_runs
+    from sciml_mlflow.tracking.runstore import default_uri, load_runs
     from sciml_mlflow.rules.rcp import build_rcp, write_rcp
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -48,7 +48,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sciml_mlflow.report.runstore import default_uri, load_runs
+    from sciml_mlflow.tracking.runstore import default_uri, load_runs
     from sciml_mlflow.rules.checker import check_runs, target_metrics, to_json
 
     uri = args.tracking_uri or default_uri()

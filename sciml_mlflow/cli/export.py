@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
 
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # one bar per run's log is noise here
     from sciml_mlflow.export.submission import export_mlperf
-    from sciml_mlflow.report.runstore import default_uri
+    from sciml_mlflow.tracking.runstore import default_uri
 
     uri = args.tracking_uri or default_uri()
     res = export_mlperf(uri, args.sweep, Path(args.out), args.usage, args.org)

@@ -1,4 +1,4 @@
-"""The Hydra app: compose ``conf/`` and hand the config to ``core.runner.run_benchmark``.
+"""The Hydra app: compose ``conf/`` and hand the config to ``sciml_mlflow.run.run_benchmark``.
 
 Thin on purpose (lightning-hydra-template style): all work happens in importable functions.  Heavy
 libraries (torch, mlflow) are imported only once a run really starts, so ``--help`` stays fast.
@@ -44,7 +44,7 @@ def _task(cfg: "object") -> "object":
     from hydra.types import RunMode
 
     from sciml_mlflow import distributed
-    from sciml_mlflow.core.runner import run_benchmark
+    from sciml_mlflow.run import run_benchmark
     from sciml_mlflow.errors import ConfigError, SciMLError
     from sciml_mlflow.sweep import current_job
     from sciml_mlflow.tracking.store import ui_command

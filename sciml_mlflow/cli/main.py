@@ -1,4 +1,4 @@
-"""``sciml-mlflow``: the tool around runs (data, check, report, server, sweep).
+"""``sciml-mlflow``: the tool around runs (data, check, report, server, sweep, new).
 
 Runs themselves start with ``python -m sciml_mlflow`` (Hydra).  Each subcommand lives in its own module
 ``sciml_mlflow.cli.<name>`` exposing ``register(subparsers)``; registration imports nothing heavy, so
@@ -13,7 +13,7 @@ import logging
 import sys
 from typing import List, Optional
 
-COMMANDS = ["run", "data", "check", "report", "server", "sweep", "runs", "export"]
+COMMANDS = ["run", "data", "check", "report", "server", "sweep", "runs", "export", "new"]
 
 
 def build_parser() -> argparse.ArgumentParser:

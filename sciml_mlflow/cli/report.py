@@ -28,7 +28,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from sciml_mlflow.cli.check import selection_tags
     from sciml_mlflow.report.build import build_report
-    from sciml_mlflow.report.runstore import default_uri
+    from sciml_mlflow.tracking.runstore import default_uri
     from sciml_mlflow.report.schema import load_report_config, validate
 
     cfg = load_report_config(args.config)

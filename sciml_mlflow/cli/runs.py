@@ -34,7 +34,7 @@ def register(subparsers: Any) -> None:
 
 def run_reconcile(args: argparse.Namespace) -> int:
     from sciml_mlflow.errors import ConfigError
-    from sciml_mlflow.report.runstore import default_uri
+    from sciml_mlflow.tracking.runstore import default_uri
     from sciml_mlflow.tracking import store
     from sciml_mlflow.tracking.reconcile import reconcile
     from sciml_mlflow.tracking.redact import strip_uri_credentials
@@ -55,7 +55,7 @@ def run_reconcile(args: argparse.Namespace) -> int:
 
 def run_sync(args: argparse.Namespace) -> int:
     from sciml_mlflow.errors import ConfigError
-    from sciml_mlflow.report.runstore import default_uri
+    from sciml_mlflow.tracking.runstore import default_uri
     from sciml_mlflow.tracking import store
     from sciml_mlflow.tracking.redact import strip_uri_credentials
     from sciml_mlflow.tracking.sync import sync

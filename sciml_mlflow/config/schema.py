@@ -141,6 +141,8 @@ class HardwareConfig:
     tdp_watts: Optional[float] = greater_than_zero(None)  # per-device thermal design power, from the datasheet
     memory_gb: Optional[float] = greater_than_zero(None)  # per-device memory
     dataloader_workers: int = non_negative(0)  # torch DataLoader worker processes
+    channels_last: bool = False  # NHWC memory layout for image batches on a GPU (sciml_mlflow.training)
+    compile: bool = False  # torch.compile the training model (sciml_mlflow.training.fit)
     telemetry: TelemetryConfig = field(default_factory=TelemetryConfig)  # system sampler (sciml_mlflow.telemetry)
 
 
@@ -205,7 +207,7 @@ _FREE_TOP_LEVEL = {"hydra"}
 def check_config(cfg: Any) -> None:
     """Raise ConfigError naming every key whose value is outside its domain, and every unknown key.
 
-    Called before any run exists (``core.runner``); the message says the key, the value, what is allowed
+    Called before any run exists (``run.prepare``); the message says the key, the value, what is allowed
     and what to do, so a user error never needs a traceback.
     """
     from sciml_mlflow.errors import ConfigError

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, Iterator, Mapping, Optional, Protocol, TypeVar
+from typing import Any, Iterable, Iterator, Mapping, Optional, Protocol, TypeVar
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -53,6 +52,8 @@ class HardwareProfile:
     dataloader_workers: int
     detected: str = "unknown"  # profile name matching this machine
     mismatch: bool = False
+    channels_last: bool = False  # NHWC memory layout for image models on a GPU (training.fit/infer)
+    compile: bool = False  # torch.compile the training model (training.fit)
 
 
 @dataclass(frozen=True)
@@ -84,24 +85,6 @@ class TelemetryControl(Protocol):
                      seconds: Optional[float] = None) -> None: ...
 
 
-class _SimplePhases:
-    """Fallback phase timer that logs ``time/<phase>_s`` through the metric sink."""
-
-    def __init__(self, sink: MetricSink) -> None:
-        self._sink = sink
-        self.durations: Dict[str, float] = {}
-
-    @contextlib.contextmanager
-    def phase(self, name: str) -> Iterator[None]:
-        t0 = time.perf_counter()
-        try:
-            yield
-        finally:
-            dt = time.perf_counter() - t0
-            self.durations[name] = self.durations.get(name, 0.0) + dt
-            self._sink.log(f"time/{name}_s", self.durations[name])
-
-
 @dataclass(frozen=True)
 class RunContext:
     """Everything a benchmark entry point may use.
@@ -131,6 +114,24 @@ class RunContext:
     phases: Optional[PhaseRecorder] = None
     telemetry: Optional[TelemetryControl] = None  # pause()/resume()/monitor()/record_flops(); None: telemetry off
     bench_args: Mapping[str, Any] = field(default_factory=dict)  # benchmark.bench_args (SciMLBench benchmarks)
+
+    @classmethod
+    def for_tests(cls, data_dir: Path, output_dir: Path, metrics: MetricSink, benchmark: str = "test",
+                  mode: str = "train", **changes: Any) -> "RunContext":
+        """A CPU context with small defaults in one call (tests and notebooks); ``changes`` set any field,
+        ``hparams`` fields included (``epochs=2``)."""
+        hp_names = set(Hyperparameters.__dataclass_fields__)
+        hp = {"epochs": 2, "batch_size": 16, "learning_rate": 1e-3, "weight_decay": 0.0, "optimizer": "adamw",
+              "early_stopping_patience": 0, "validation_fraction": 0.15}
+        hp.update({k: changes.pop(k) for k in list(changes) if k in hp_names})
+        fields: dict = {
+            "benchmark": benchmark, "mode": mode, "data_dir": Path(data_dir), "output_dir": Path(output_dir),
+            "model_dir": Path(output_dir) / "model", "device": "cpu", "seed": 0, "scale": "tiny", "model": "small",
+            "hparams": Hyperparameters(**hp), "hardware": HardwareProfile("cpu", "cpu", 1, 1, "fp32", {}, None, 0),
+            "metrics": metrics, "show_progress": False,
+        }
+        fields.update(changes)
+        return cls(**fields)
 
     @property
     def artifacts_dir(self) -> Path:
@@ -168,5 +169,3 @@ def make_hyperparameters(training: Any) -> Hyperparameters:
     names = Hyperparameters.__dataclass_fields__.keys()
     return Hyperparameters(**{n: getattr(training, n) for n in names})
 
-
-Callback = Callable[[RunContext], object]

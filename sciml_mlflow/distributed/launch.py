@@ -57,7 +57,7 @@ def run_distributed(cfg: DictConfig, output_dir: Optional[Path] = None, override
     """Run ``cfg`` with one process per device under torch's elastic launcher; returns rank 0's RunResult."""
     import tempfile
 
-    from sciml_mlflow.core.runner import RunResult
+    from sciml_mlflow.run.result import RunResult
     from sciml_mlflow.distributed.plan import plan as make_plan
 
     world = make_plan(cfg)

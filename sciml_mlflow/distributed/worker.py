@@ -15,7 +15,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any, Dict, Mapping
+from typing import Any, Callable, Dict, Mapping, Optional
 
 log = logging.getLogger("sciml_mlflow.distributed.worker")
 
@@ -31,7 +31,8 @@ class _DroppedMetrics:
 
 
 class _SystemOnly:
-    """Telemetry sink of ranks != 0: forwards ``system/...`` metrics to rank 0's run, drops the rest."""
+    """Telemetry sink of ranks != 0: forwards ``system/...`` metrics to rank 0's run, drops the rest (so it
+    never sees a science metric: no listener fires and nothing is ``latest``)."""
 
     def __init__(self, inner: Any) -> None:
         self._inner = inner
@@ -43,6 +44,15 @@ class _SystemOnly:
     def log_dict(self, metrics: Mapping[str, float], step: int = 0) -> None:
         for k, v in metrics.items():
             self.log(k, v, step)
+
+    def latest(self, name: str) -> Optional[float]:
+        return None
+
+    def add_listener(self, name: str, fn: Callable[[str, float, int], None]) -> None:
+        return None
+
+    def remove_listener(self, name: str, fn: Callable[[str, float, int], None]) -> None:
+        return None
 
 
 class _MetricsOnlyClient:
@@ -63,18 +73,14 @@ class _MetricsOnlyClient:
         return getattr(self._client, name)
 
 
-def _experiment_name(cfg: Any) -> str:
-    prefix = cfg.tracking.experiment_prefix  # same naming as core.runner
-    return f"{prefix}/{cfg.benchmark.name}" if prefix else cfg.benchmark.name
-
-
 def _create_run(cfg: Any, job: Dict[str, Any], world_size: int) -> str:
     from mlflow.entities import Param
 
+    from sciml_mlflow.run.naming import ensure_run_experiment
     from sciml_mlflow.tracking import store
 
     client = store.connect(cfg.tracking.uri)
-    exp_id = store.ensure_experiment(client, _experiment_name(cfg), cfg.tracking.artifact_root)
+    exp_id = ensure_run_experiment(client, cfg)  # the runner's naming and artifact-root rule
     run = client.create_run(exp_id, tags=dict(job["extra_tags"]))  # type: ignore[attr-defined]
     params = {"world_size": world_size, "global_batch_size": int(cfg.benchmark.training.batch_size) * world_size,
               "nnodes": job["nnodes"], "nproc_per_node": job["nproc_per_node"], "dist_backend": job["backend"]}
@@ -83,7 +89,7 @@ def _create_run(cfg: Any, job: Dict[str, Any], world_size: int) -> str:
 
 
 def _lead(cfg: Any, job: Dict[str, Any], job_dir: Path, run_id: str) -> None:
-    from sciml_mlflow.core.runner import run_benchmark
+    from sciml_mlflow.run import run_benchmark
 
     os.environ["MLFLOW_RUN_ID"] = run_id  # start_run resumes the run this rank created (and unsets it)
     result: Dict[str, Any] = {"run_id": run_id}
@@ -104,40 +110,29 @@ def _lead(cfg: Any, job: Dict[str, Any], job_dir: Path, run_id: str) -> None:
 
 
 def _follow(cfg: Any, job: Dict[str, Any], run_id: str, rank: int) -> None:
-    from omegaconf import OmegaConf
-
-    from sciml_mlflow import telemetry
     from sciml_mlflow.core import registry
-    from sciml_mlflow.core.context import RunContext, Target, _SimplePhases, make_hyperparameters
-    from sciml_mlflow.core.runner import resolve_hardware, select_device
-    from sciml_mlflow.training import seed_everything
     from sciml_mlflow.data.staging import stage_dataset
+    from sciml_mlflow.hardware.check import check_hardware
+    from sciml_mlflow.run.context import build_context
+    from sciml_mlflow.telemetry import TelemetrySession, TelemetrySettings
     from sciml_mlflow.tracking import store
     from sciml_mlflow.tracking.metric_buffer import MetricLogger
+    from sciml_mlflow.training import seed_everything
 
     spec = registry.get(cfg.benchmark.name)
     entry = spec.entry_point(cfg.mode)
-    profile, _, machine = resolve_hardware(cfg)
+    hardware = check_hardware(cfg.hardware)
     client = store.connect(cfg.tracking.uri)
     staged = stage_dataset(spec, cfg.benchmark.dataset.name, cfg.benchmark.dataset.scale, cfg.benchmark.dataset.root,
                            bool(cfg.benchmark.dataset.get("accept_unrecorded", False)))
-    out = Path(job["output_dir"]) / f"rank_{rank}"
-    (out / "model").mkdir(parents=True, exist_ok=True)
     sink = MetricLogger(client, run_id)
-    dropped = _DroppedMetrics()
     try:
-        with telemetry.session(cfg, _MetricsOnlyClient(client), run_id, _SystemOnly(sink), profile, machine) as session:
-            tgt = cfg.benchmark.target
-            ctx = RunContext(
-                benchmark=spec.name, mode=cfg.mode, data_dir=staged.path, output_dir=out, model_dir=out / "model",
-                device=select_device(profile), seed=int(cfg.seed), scale=cfg.benchmark.dataset.scale,
-                model=cfg.benchmark.model, hparams=make_hyperparameters(cfg.benchmark.training), hardware=profile,
-                metrics=dropped, options=OmegaConf.to_container(cfg.benchmark.options, resolve=True),  # type: ignore[arg-type]
-                target=Target(tgt.metric, float(tgt.value), tgt.mode) if tgt is not None else None,
-                show_progress=False, phases=getattr(session, "phases", None) or _SimplePhases(dropped),
-                telemetry=getattr(session, "control", None),
-                bench_args=OmegaConf.to_container(cfg.benchmark.bench_args, resolve=True),  # type: ignore[arg-type]
-            )
+        # no target: rank 0 watches it; tags and artifacts are rank 0's (see _MetricsOnlyClient)
+        with TelemetrySession(TelemetrySettings.from_config(cfg.hardware.telemetry), _MetricsOnlyClient(client),
+                              run_id, _SystemOnly(sink), hardware) as session:
+            ctx = build_context(cfg, staged.path, Path(job["output_dir"]) / f"rank_{rank}", _DroppedMetrics(),
+                                hardware.profile, phases=session.phases, telemetry=session.control,
+                                show_progress=False)
             seed_everything(int(cfg.seed))
             entry(ctx)
     finally:

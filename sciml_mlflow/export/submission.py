@@ -132,7 +132,7 @@ def export_mlperf(uri: str, sweep_id: str, out_dir: Path, usage: str = "training
                   org: Optional[str] = None) -> ExportResult:
     """Write the submission layout of the training runs of sweep ``sweep_id`` under ``out_dir/<org>``."""
     from sciml_mlflow.report.figures import time_to_target
-    from sciml_mlflow.report.runstore import load_runs
+    from sciml_mlflow.tracking.runstore import load_runs
     from sciml_mlflow.report.schema import FigureSpec, ReportConfig
     from sciml_mlflow.report.stats import olympic
     from sciml_mlflow.tracking.store import connect

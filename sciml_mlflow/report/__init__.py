@@ -1,8 +1,8 @@
 """Figures of merit computed retrospectively from the tracking store (``sciml-mlflow report``).
 
-Modules: schema (the report config), runstore (bulk reads), figures (per-run values), stats
-(mean with CI, olympic score), summary (groups, ranks, Markdown/CSV), plots (PNG), html (one
-self-contained page), build (the pipeline).
+Modules: schema (the report config), figures (per-run values), stats (mean with CI, olympic score),
+summary (groups, ranks, Markdown/CSV), plots (PNG), html (one self-contained page), build (the pipeline).
+Runs are read in bulk by ``sciml_mlflow.tracking.runstore``.
 """
 
 from sciml_mlflow.report.schema import FigureSpec, ReportConfig, load_report_config

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Dict, Mapping, Optional
 
 from sciml_mlflow.report.figures import history_keys
-from sciml_mlflow.report.runstore import RunRecord, load_runs
+from sciml_mlflow.tracking.runstore import RunRecord, load_runs
 from sciml_mlflow.report.schema import ReportConfig
 from sciml_mlflow.report.summary import Summary, groups_csv, markdown, runs_csv, summarize
 from sciml_mlflow.tracking.redact import strip_uri_credentials

@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Set
 
-from sciml_mlflow.report.runstore import RunRecord
+from sciml_mlflow.tracking.runstore import Point, RunRecord
 from sciml_mlflow.report.schema import FigureSpec, ReportConfig
 from sciml_mlflow.telemetry import target as target_def
 

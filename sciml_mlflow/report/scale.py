@@ -18,7 +18,7 @@ import io
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from sciml_mlflow.report.runstore import RunRecord
+from sciml_mlflow.tracking.runstore import RunRecord
 from sciml_mlflow.telemetry import target as target_def
 
 

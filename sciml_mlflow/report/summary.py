@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
 from sciml_mlflow.report.figures import RunValue, compute
-from sciml_mlflow.report.runstore import RunRecord
+from sciml_mlflow.tracking.runstore import RunRecord
 from sciml_mlflow.report.schema import FigureSpec, ReportConfig
 from sciml_mlflow.report.stats import Aggregate, aggregate
 

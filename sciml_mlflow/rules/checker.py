@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from sciml_mlflow.report.runstore import RunRecord
+from sciml_mlflow.tracking.runstore import RunRecord
 from sciml_mlflow.rules.compliance import dataset_checks
 from sciml_mlflow.rules.constraints import Check, check_hyperparameters, parse_param
 from sciml_mlflow.rules.table import LoadedTable, load_table

@@ -11,9 +11,9 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any, Dict, List, Mapping, Optional
 
-from sciml_mlflow.errors import ConfigError, ExpressionError
+from sciml_mlflow.errors import ExpressionError
 from sciml_mlflow.rules import expression
-from sciml_mlflow.rules.table import ConstraintSpec, RuleTable
+from sciml_mlflow.rules.table import ConstraintSpec, RuleTable, constraint_kind
 
 KINDS = ("fixed", "range", "one_of", "expr", "unconstrained")
 
@@ -31,26 +31,6 @@ class Check:
 
     def as_dict(self) -> Dict[str, Any]:
         return asdict(self)
-
-
-def constraint_kind(key: str, spec: ConstraintSpec, where: str = "rule table") -> str:
-    """The one kind ``spec`` sets; ConfigError when none or several are set."""
-    kinds = []
-    if spec.fixed is not None:
-        kinds.append("fixed")
-    if spec.min is not None or spec.max is not None:
-        kinds.append("range")
-    if spec.one_of is not None:
-        kinds.append("one_of")
-    if spec.expr is not None:
-        kinds.append("expr")
-        expression.names(spec.expr)  # syntax and whitelist, early
-    if spec.unconstrained:
-        kinds.append("unconstrained")
-    if len(kinds) != 1:
-        raise ConfigError(f"{where}: constraint of {key!r} sets {kinds or 'nothing'}; set exactly one of "
-                          f"fixed, min/max, one_of, expr, unconstrained: true")
-    return kinds[0]
 
 
 def describe(spec: ConstraintSpec) -> str:

@@ -18,6 +18,7 @@ from typing import Any, Dict, List, Optional
 from omegaconf import MISSING, OmegaConf
 
 from sciml_mlflow.errors import ConfigError
+from sciml_mlflow.rules import expression
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,26 @@ class RuleTable:
     require_metrics: List[str] = field(default_factory=list)  # metrics every run must have logged
 
 
+def constraint_kind(key: str, spec: ConstraintSpec, where: str = "rule table") -> str:
+    """The one kind ``spec`` sets; ConfigError when none or several are set."""
+    kinds = []
+    if spec.fixed is not None:
+        kinds.append("fixed")
+    if spec.min is not None or spec.max is not None:
+        kinds.append("range")
+    if spec.one_of is not None:
+        kinds.append("one_of")
+    if spec.expr is not None:
+        kinds.append("expr")
+        expression.names(spec.expr)  # syntax and whitelist, early
+    if spec.unconstrained:
+        kinds.append("unconstrained")
+    if len(kinds) != 1:
+        raise ConfigError(f"{where}: constraint of {key!r} sets {kinds or 'nothing'}; set exactly one of "
+                          f"fixed, min/max, one_of, expr, unconstrained: true")
+    return kinds[0]
+
+
 @dataclass(frozen=True)
 class LoadedTable:
     """A validated table with where it came from and a digest of its text."""
@@ -113,8 +134,6 @@ def load_table_file(path: Path, benchmark: Optional[str] = None) -> LoadedTable:
     if benchmark is not None and table.benchmark != benchmark:
         raise ConfigError(f"rule table {path} says benchmark={table.benchmark!r} but is filed for {benchmark!r}; "
                           f"rename the file or fix its `benchmark:`")
-    from sciml_mlflow.rules.constraints import constraint_kind
-
     for key, spec in table.hyperparameters.items():
         constraint_kind(key, spec, where=str(path))
     if table.seeds not in ("distinct", "any"):
@@ -122,5 +141,5 @@ def load_table_file(path: Path, benchmark: Optional[str] = None) -> LoadedTable:
     return LoadedTable(table, path, hashlib.sha256(text.encode()).hexdigest()[:16])
 
 
-__all__ = ["ConstraintSpec", "DatasetRule", "TargetRule", "RuleTable", "LoadedTable", "load_table",
+__all__ = ["ConstraintSpec", "constraint_kind", "DatasetRule", "TargetRule", "RuleTable", "LoadedTable", "load_table",
            "load_table_file", "find_table", "table_dirs"]

@@ -49,9 +49,9 @@ class SweepCallback(Callback):
         from sciml_mlflow.sweep.parent import SweepRun
 
         overrides = list(OmegaConf.select(config, "hydra.overrides.task", default=[]) or [])
-        prefix = config.tracking.experiment_prefix
-        name = self.experiment or ("sweeps" if _sweeps_benchmark(overrides) else config.benchmark.name)
-        name = f"{prefix}/{name}" if prefix else name
+        from sciml_mlflow.run.naming import experiment_name
+
+        name = experiment_name(config, self.experiment or ("sweeps" if _sweeps_benchmark(overrides) else None))
         sweep_dir = Path(str(config.hydra.sweep.dir))
         self._sweep = SweepRun.open(config.tracking.uri, name, config.tracking.artifact_root,
                                     sweep_dir / ".sweep", overrides, run_name=f"sweep-{config.benchmark.name}",
@@ -98,7 +98,10 @@ class SweepCallback(Callback):
                   "error": None if ok else f"{type(value).__name__}: {value}"[:500]}
         if ok and value is not None:
             record.update(run_id=getattr(value, "run_id", None), experiment_id=getattr(value, "experiment_id", None))
-            target = OmegaConf.select(config, "benchmark.target.metric", default=None)
+            from sciml_mlflow.run.context import target_of
+
+            tgt = target_of(config)
+            target = tgt.metric if tgt is not None else None
             metrics = getattr(value, "metrics", {}) or {}
             if target and target in metrics:
                 record["metric"] = f"{target}={metrics[target]:.4g}"

@@ -179,11 +179,11 @@ def run_study(overrides: Sequence[str], metric: Optional[str] = None, direction:
     import optuna
 
     from sciml_mlflow.config.compose import compose
-    from sciml_mlflow.core.runner import run_benchmark
+    from sciml_mlflow.run import experiment_name, run_benchmark, target_of
     from sciml_mlflow.sweep.parent import SweepRun
 
     base = compose(list(overrides))
-    tgt = base.benchmark.target
+    tgt = target_of(base)
     metric = metric or (tgt.metric if tgt is not None else None)
     if not metric:
         raise ConfigError(f"benchmark {base.benchmark.name!r} has no target metric: pass --metric NAME")
@@ -192,8 +192,7 @@ def run_study(overrides: Sequence[str], metric: Optional[str] = None, direction:
         raise ConfigError(f"direction {direction!r}: expected max or min")
     space = search_space(base, space_file)
     table = _table(base)
-    prefix = base.tracking.experiment_prefix
-    exp = f"{prefix}/{base.benchmark.name}" if prefix else base.benchmark.name
+    exp = experiment_name(base)
     import tempfile
 
     parent = SweepRun.open(base.tracking.uri, exp, base.tracking.artifact_root,

@@ -4,24 +4,16 @@ Our own sampler replaces MLflow's built-in system-metrics monitor (measured at 4
 drifting, dropping its last window, blind to ``CUDA_VISIBLE_DEVICES`` and to joules).  Layout, after
 MLflow's ``system_metrics`` minus its flaws: ``collectors/`` (one resource per file, behind
 ``collector.Collector``), ``sampler`` (the thread), ``sink`` (names and batching), ``phases``, ``target``,
-``session`` (what the runner enters).  See docs/telemetry.md.
+``run_session`` (what the runner enters).  See docs/telemetry.md.
 """
 
 from __future__ import annotations
 
 from typing import Any, Dict
 
-from sciml_mlflow.telemetry.run_session import TelemetrySession
+from sciml_mlflow.telemetry.run_session import TelemetrySession, TelemetrySettings
 
+START_RUN_KWARGS: Dict[str, Any] = {"log_system_metrics": False}
+"""Extra ``mlflow.start_run`` arguments: MLflow's own system-metrics monitor is off (ours replaces it)."""
 
-def start_run_kwargs(cfg: Any) -> Dict[str, Any]:
-    """Extra ``mlflow.start_run`` arguments: switch MLflow's own monitor off (ours replaces it)."""
-    return {"log_system_metrics": False}
-
-
-def session(cfg: Any, client: Any, run_id: str, metrics: Any, profile: Any, machine: Any) -> TelemetrySession:
-    """The runner's hook: a context manager with ``.phases`` and ``.control`` (becomes ``ctx.telemetry``)."""
-    return TelemetrySession(cfg, client, run_id, metrics, profile, machine)
-
-
-__all__ = ["TelemetrySession", "start_run_kwargs", "session"]
+__all__ = ["START_RUN_KWARGS", "TelemetrySession", "TelemetrySettings"]

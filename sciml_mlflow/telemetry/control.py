@@ -12,14 +12,14 @@ import logging
 from typing import TYPE_CHECKING, Iterator, Optional
 
 if TYPE_CHECKING:
-    from sciml_mlflow.telemetry.phases import PhaseRecorder
+    from sciml_mlflow.telemetry.phases import PhaseTimer
     from sciml_mlflow.telemetry.sampler import Sampler
 
 log = logging.getLogger(__name__)
 
 
-class TelemetryControl:
-    def __init__(self, sampler: Optional["Sampler"], phases: "PhaseRecorder") -> None:
+class SamplingControl:
+    def __init__(self, sampler: Optional["Sampler"], phases: "PhaseTimer") -> None:
         self._sampler = sampler
         self._phases = phases
         self.flops_per_sample: Optional[float] = None

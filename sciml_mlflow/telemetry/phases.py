@@ -13,7 +13,7 @@ import time
 from typing import Any, Callable, Dict, Iterator, Optional
 
 
-class PhaseRecorder:
+class PhaseTimer:
     def __init__(self, metrics: Any, energy: Callable[[], Optional[float]] = lambda: None,
                  clock: Callable[[], float] = time.perf_counter) -> None:
         self._metrics = metrics

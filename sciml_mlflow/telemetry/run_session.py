@@ -12,15 +12,18 @@ import contextlib
 import logging
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Callable, Dict, Mapping, Optional, Protocol, Sequence, Tuple
 
+from sciml_mlflow.core.context import Target
+from sciml_mlflow.hardware.check import HardwareCheck
 from sciml_mlflow.telemetry import collector as collectors_mod
-from sciml_mlflow.telemetry.control import TelemetryControl
-from sciml_mlflow.telemetry.phases import PhaseRecorder
+from sciml_mlflow.telemetry.control import SamplingControl
+from sciml_mlflow.telemetry.phases import PhaseTimer
 from sciml_mlflow.telemetry.rank import ProcessIdentity, process_identity
 from sciml_mlflow.telemetry.sampler import Sampler
-from sciml_mlflow.telemetry.sink import MetricSink
+from sciml_mlflow.telemetry.sink import SystemMetricWriter
 from sciml_mlflow.telemetry.target import TargetWatcher
 
 log = logging.getLogger(__name__)
@@ -28,24 +31,62 @@ log = logging.getLogger(__name__)
 NOT_MEASURED = "not measured"
 
 
-class TelemetrySession(contextlib.AbstractContextManager):
-    """Owns the sampler, the phase recorder and the target watcher of one run."""
+@dataclass(frozen=True)
+class TelemetrySettings:
+    """``hardware.telemetry`` of the composed config (see config.schema.TelemetryConfig)."""
 
-    def __init__(self, cfg: Any, client: Any, run_id: str, metrics: Any, profile: Any, machine: Any,
+    enabled: bool = True
+    interval_s: float = 5.0
+    collectors: Tuple[str, ...] = ("cpu", "memory", "disk", "network", "gpu", "rapl")
+    autostart: bool = True
+
+    @classmethod
+    def from_config(cls, tcfg: Any) -> "TelemetrySettings":
+        return cls(bool(tcfg.enabled), float(tcfg.interval_s), tuple(tcfg.collectors), bool(tcfg.autostart))
+
+
+class RunMetrics(Protocol):
+    """What the session needs of the run's metric logger (tracking.metric_buffer.MetricLogger)."""
+
+    def log(self, name: str, value: float, step: int = 0) -> None: ...
+
+    def log_dict(self, metrics: Mapping[str, float], step: int = 0) -> None: ...
+
+    def latest(self, name: str) -> Optional[float]: ...
+
+    def add_listener(self, name: str, fn: Callable[[str, float, int], None]) -> None: ...
+
+    def remove_listener(self, name: str, fn: Callable[[str, float, int], None]) -> None: ...
+
+    def flush(self) -> None: ...
+
+
+class TrackingClient(Protocol):
+    """What the session writes through (an MlflowClient): tags in batches and the hardware artifacts."""
+
+    def log_batch(self, run_id: str, metrics: Any = (), params: Any = (), tags: Any = (),
+                  synchronous: bool = True) -> None: ...
+
+    def log_artifacts(self, run_id: str, local_dir: str, artifact_path: Optional[str] = None) -> None: ...
+
+    def get_metric_history(self, run_id: str, key: str) -> Any: ...
+
+
+class TelemetrySession(contextlib.AbstractContextManager):
+    """Owns the sampler, the phase timer and the target watcher of one run."""
+
+    def __init__(self, settings: TelemetrySettings, client: TrackingClient, run_id: str, metrics: RunMetrics,
+                 hardware: HardwareCheck, target: Optional[Target] = None,
                  collector_options: Optional[Mapping[str, Mapping[str, object]]] = None,
                  identity: Optional[ProcessIdentity] = None) -> None:
-        self._cfg, self._client, self._run_id = cfg, client, run_id
-        self._metrics, self._profile, self._machine = metrics, profile, machine
+        self.settings = settings
+        self._client, self._run_id, self._metrics = client, run_id, metrics
+        self.hardware, self.target = hardware, target
         self._options: Dict[str, Dict[str, object]] = {k: dict(v) for k, v in (collector_options or {}).items()}
         self.identity = identity or process_identity()
-        tcfg = cfg.hardware.telemetry
-        self._enabled = bool(tcfg.enabled)
-        self._interval = float(tcfg.interval_s)
-        self._names = list(tcfg.collectors)
-        self._autostart = bool(tcfg.autostart)
         self.sampler: Optional[Sampler] = None
-        self.phases = PhaseRecorder(metrics, self._energy)
-        self.control = TelemetryControl(None, self.phases)
+        self.phases = PhaseTimer(metrics, self._energy)
+        self.control = SamplingControl(None, self.phases)
         self.watcher: Optional[TargetWatcher] = None
         self._t0 = time.perf_counter()
 
@@ -55,34 +96,29 @@ class TelemetrySession(contextlib.AbstractContextManager):
     # -- entry ---------------------------------------------------------------------------------
     def __enter__(self) -> "TelemetrySession":
         self._t0 = time.perf_counter()
-        tags = {"telemetry.enabled": str(self._enabled).lower(), **self.identity.tags()}
+        s = self.settings
+        tags = {"telemetry.enabled": str(s.enabled).lower(), **self.identity.tags()}
         self._record_hardware()
-        if self._enabled:
-            names = self._names
+        if s.enabled:
+            names: Sequence[str] = s.collectors
             if self.identity.distributed and self.identity.local_rank != 0:
                 names = [n for n in names if not _node_wide(n)]  # local rank 0 measures the node once
             if self.identity.distributed:
                 self._options.setdefault("gpu", {}).setdefault("local_index", self.identity.local_rank)
-            built = collectors_mod.build(names, self._options)
-            sink = MetricSink(self._metrics, self.identity.metric_prefix)
-            self.sampler = Sampler(built, sink, self._interval)
-            self.control = TelemetryControl(self.sampler, self.phases)
-            self.sampler.start(active=self._autostart)
-            tags["telemetry.interval_s"] = str(self._interval)
+            built = collectors_mod.build(list(names), self._options)
+            self.sampler = Sampler(built, SystemMetricWriter(self._metrics, self.identity.metric_prefix), s.interval_s)
+            self.control = SamplingControl(self.sampler, self.phases)
+            self.sampler.start(active=s.autostart)
+            tags["telemetry.interval_s"] = str(s.interval_s)
             tags["telemetry.collectors"] = ",".join(c.name for c in built) or "none"
             for c in built:
                 tags.update(c.tags())
-        tags["telemetry.energy"] = "measured" if self.sampler is not None and self.sampler.energy_measured \
-            else NOT_MEASURED
+        measured = self.sampler is not None and self.sampler.energy_measured
+        tags["telemetry.energy"] = "measured" if measured else NOT_MEASURED
         self._set_tags(tags)
-        target = getattr(self._cfg.benchmark, "target", None)
-        if target is not None:
-            from sciml_mlflow.core.context import Target
-
-            self.watcher = TargetWatcher(Target(target.metric, float(target.value), target.mode), self._metrics,
-                                         self._energy)
-            if hasattr(self._metrics, "add_listener"):
-                self._metrics.add_listener(target.metric, self.watcher)
+        if self.target is not None:
+            self.watcher = TargetWatcher(self.target, self._metrics, self._energy)
+            self._metrics.add_listener(self.target.metric, self.watcher)
         return self
 
     def start_clock(self) -> None:
@@ -103,18 +139,14 @@ class TelemetrySession(contextlib.AbstractContextManager):
     def _record_hardware(self) -> None:
         """Fingerprint tags + hardware/fingerprint.json, and hardware/profile_check.json."""
         from sciml_mlflow.hardware import fingerprint as fpm
-        from sciml_mlflow.hardware.detect import compare
 
         try:
-            fp = fpm.fingerprint(self._machine)
-            hw = self._cfg.hardware
-            reason = compare(hw.name, hw.accelerator, hw.match, hw.device_count, self._machine,
-                             self._profile.detected)
+            fp = fpm.fingerprint(self.hardware.machine)
             self._set_tags(fpm.fingerprint_tags(fp))
             with tempfile.TemporaryDirectory() as tmp:
                 (Path(tmp) / "fingerprint.json").write_text(fpm.as_json(fp))
-                (Path(tmp) / "profile_check.json").write_text(
-                    fpm.as_json(fpm.mismatch_explanation(self._profile, self._machine, reason)))
+                (Path(tmp) / "profile_check.json").write_text(fpm.as_json(fpm.mismatch_explanation(
+                    self.hardware.profile, self.hardware.machine, self.hardware.reason)))
                 self._client.log_artifacts(self._run_id, tmp, "hardware")
         except Exception as exc:  # identity is valuable but must not stop a run
             log.warning("could not record the hardware fingerprint on run %s: %s", self._run_id, exc)
@@ -134,7 +166,7 @@ class TelemetrySession(contextlib.AbstractContextManager):
         return None
 
     def _finish(self) -> None:
-        if self.watcher is not None and hasattr(self._metrics, "remove_listener"):
+        if self.watcher is not None:
             self._metrics.remove_listener(self.watcher.target.metric, self.watcher)
         total_j = self._energy()
         if self.sampler is not None:
@@ -147,14 +179,12 @@ class TelemetrySession(contextlib.AbstractContextManager):
         if total_j is not None:
             values["energy_to_solution_joules"] = total_j
             values["energy/unattributed_joules"] = max(0.0, total_j - self.phases.top_level_j)
-        values.update(self._flops(total_s))
-        tags = {"target.reached": "none"}
-        if self.watcher is not None:
-            tags["target.reached"] = str(self._log_target_figures()).lower()
+        values.update(self._flops())
+        reached = "none" if self.watcher is None else str(self._log_target_figures()).lower()
         if self.sampler is not None:
             values["telemetry/sampler_cpu_seconds"] = self.sampler.cpu_seconds
         self._metrics.log_dict(values)
-        self._set_tags(tags)
+        self._set_tags({"target.reached": reached})
 
     def _log_target_figures(self) -> bool:
         """time/energy to target from the rows the store holds (flushed first): the report reads the same
@@ -164,9 +194,7 @@ class TelemetrySession(contextlib.AbstractContextManager):
         assert self.watcher is not None
         if self.watcher.reached_step is None:
             return False
-        flush = getattr(self._metrics, "flush", None)
-        if flush is not None:
-            flush()
+        self._metrics.flush()
         prefix = getattr(self._metrics, "_prefix", "")
 
         def rows(key: str) -> list:
@@ -177,17 +205,16 @@ class TelemetrySession(contextlib.AbstractContextManager):
             self._metrics.log_dict(values, step=reach.step)
         return reach is not None
 
-    def _flops(self, total_s: float) -> Dict[str, float]:
+    def _flops(self) -> Dict[str, float]:
         ctl = self.control
         if ctl.flops_per_sample is None:
             return {}
         if ctl.flops_samples is not None and ctl.flops_seconds:
             rate = ctl.flops_samples / ctl.flops_seconds
         else:
-            latest = getattr(self._metrics, "latest", lambda _n: None)
-            rate = latest("train_throughput_samples_per_s")
+            rate = self._metrics.latest("train_throughput_samples_per_s")
             if rate is None:
-                seen, train_s = latest("samples_seen"), self.phases.durations.get("training")
+                seen, train_s = self._metrics.latest("samples_seen"), self.phases.durations.get("training")
                 rate = seen / train_s if seen and train_s else None
         if not rate:
             log.info("telemetry: FLOPs declared but no throughput known (log samples_seen or "
@@ -195,9 +222,10 @@ class TelemetrySession(contextlib.AbstractContextManager):
             return {"model_flops_per_sample": ctl.flops_per_sample}
         achieved = ctl.flops_per_sample * rate
         out = {"model_flops_per_sample": ctl.flops_per_sample, "achieved_flops_per_s": achieved}
-        peak = dict(self._profile.peak_flops).get(self._profile.precision)
+        profile = self.hardware.profile
+        peak = dict(profile.peak_flops).get(profile.precision)
         if peak:
-            out["flops_utilization_percentage"] = 100.0 * achieved / (peak * max(1, self._profile.device_count))
+            out["flops_utilization_percentage"] = 100.0 * achieved / (peak * max(1, profile.device_count))
         return out
 
 

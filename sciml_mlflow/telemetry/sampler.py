@@ -13,7 +13,7 @@ import time
 from typing import Dict, List, Optional, Sequence
 
 from sciml_mlflow.telemetry.collector import ENERGY_SUFFIX, Collector
-from sciml_mlflow.telemetry.sink import MetricSink
+from sciml_mlflow.telemetry.sink import SystemMetricWriter
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ TOTAL_ENERGY = "total_energy_joules"
 
 
 class Sampler:
-    def __init__(self, collectors: Sequence[Collector], sink: MetricSink, interval_s: float) -> None:
+    def __init__(self, collectors: Sequence[Collector], sink: SystemMetricWriter, interval_s: float) -> None:
         if interval_s <= 0:
             raise ValueError(f"telemetry interval must be > 0 s, got {interval_s}")
         self._collectors: List[Collector] = list(collectors)

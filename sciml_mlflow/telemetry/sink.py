@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 
-class MetricSink:
+class SystemMetricWriter:
     def __init__(self, metrics: Any, rank_prefix: str = "") -> None:
         self._metrics = metrics
         self._prefix = "system/" + rank_prefix

@@ -20,7 +20,6 @@ removed only when everything reached the store.  The writer thread also beats th
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Optional, Tuple
@@ -214,7 +213,3 @@ class MetricLogger:
             if self._heartbeat is not None:
                 self._heartbeat.beat_if_due()
 
-
-def finite(values: Mapping[str, float]) -> bool:
-    """True when every value is a finite number (used by contract tests and sanity checks)."""
-    return all(isinstance(v, (int, float)) and math.isfinite(v) for v in values.values())

@@ -12,7 +12,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from sciml_mlflow.core import registry
-from sciml_mlflow.core.runner import run_benchmark
+from sciml_mlflow.run import run_benchmark
 
 SUITE = sorted(registry.discover())
 
@@ -27,11 +27,14 @@ def _artifact_paths(client, run_id, path=""):
 @pytest.mark.parametrize("name", SUITE)
 def test_folder_has_the_contract_files(name: str):
     spec = registry.get(name)
-    assert spec.defined_modes() == ["train", "inference"]
-    assert (spec.path / "README.md").is_file()
+    assert spec.defined_modes() == ["train", "inference"], (
+        f"{spec.path}/benchmark.py must define both train(ctx) and inference(ctx); it defines {spec.defined_modes()}")
+    assert (spec.path / "README.md").is_file(), f"add {spec.path}/README.md: what the task is, data, quality bar"
     dataset = spec.load("dataset")
-    assert callable(dataset.generate)
-    assert {"tiny", "small", "full"} <= set(dataset.SCALES)
+    assert callable(getattr(dataset, "generate", None)), (
+        f"{spec.path}/dataset.py must define generate(root, scale, seed) writing the dataset's real layout")
+    missing = {"tiny", "small", "full"} - set(getattr(dataset, "SCALES", {}))
+    assert not missing, f"{spec.path}/dataset.py SCALES lacks {sorted(missing)}; tests run tiny, the default is small"
 
 
 @pytest.mark.slow
@@ -39,26 +42,34 @@ def test_folder_has_the_contract_files(name: str):
 def test_train_then_inference_through_the_framework(name: str, compose_cfg, mlflow_client, tmp_path):
     cfg = compose_cfg(f"benchmark={name}")
     card = OmegaConf.to_container(cfg.benchmark, resolve=True)
-    assert card["description"] and card["dataset"]["name"]
+    assert card["description"] and card["dataset"]["name"], (
+        f"conf/benchmark/{name}.yaml needs a description and dataset.name")
 
     train = run_benchmark(cfg, tmp_path / "train")
     run = mlflow_client.get_run(train.run_id)
-    assert run.info.status == "FINISHED"
+    assert run.info.status == "FINISHED", f"train run ended {run.info.status}: see its error/traceback.txt artifact"
     metrics = run.data.metrics
     science = {k: v for k, v in metrics.items() if not k.startswith(("system/", "time/", "energy/"))}
-    assert science, "a training run logs science metrics"
-    assert all(math.isfinite(v) for v in science.values()), science
-    assert any(k.startswith("train_throughput") for k in metrics), sorted(metrics)
+    assert science, "train(ctx) logs no science metric: log scores through ctx.metrics (training.fit logs losses)"
+    bad = {k: v for k, v in science.items() if not math.isfinite(v)}
+    assert not bad, f"train(ctx) logged non-finite metrics {bad}: check the loss and scores on tiny data"
+    assert any(k.startswith("train_throughput") for k in metrics), (
+        f"no train_throughput_* metric: train with sciml_mlflow.training.fit, which logs it; logged {sorted(metrics)}")
     history = mlflow_client.get_metric_history(train.run_id, "val_loss") or mlflow_client.get_metric_history(
         train.run_id, "train_loss")
-    assert len(history) >= 1 and [m.step for m in history] == sorted(m.step for m in history)
+    assert len(history) >= 1, "no val_loss/train_loss per epoch: return val_loss from evaluate, or use training.fit"
+    assert [m.step for m in history] == sorted(m.step for m in history), "per-epoch metrics must use step=epoch"
     arts = _artifact_paths(mlflow_client, train.run_id)
-    assert any(a.startswith("model/") for a in arts), arts
+    assert any(a.startswith("model/") for a in arts), f"train(ctx) wrote nothing to ctx.model_dir; artifacts: {arts}"
 
     inf = run_benchmark(compose_cfg(f"benchmark={name}", "mode=inference"), tmp_path / "inference")
     irun = mlflow_client.get_run(inf.run_id)
-    assert irun.info.status == "FINISHED" and irun.data.tags["training_run_id"] == train.run_id
+    assert irun.info.status == "FINISHED", f"inference run ended {irun.info.status}: see error/traceback.txt"
+    assert irun.data.tags["training_run_id"] == train.run_id, "inference must use the model the train run saved"
     imetrics = {k: v for k, v in irun.data.metrics.items() if k.startswith("inference_")}
-    assert any("throughput" in k for k in imetrics), imetrics
-    assert all(math.isfinite(v) for v in imetrics.values()), imetrics
-    assert any(a.startswith("outputs/") for a in _artifact_paths(mlflow_client, inf.run_id))
+    assert any("throughput" in k for k in imetrics), (
+        f"inference(ctx) logs no inference_*throughput* metric: use sciml_mlflow.training.infer; logged {imetrics}")
+    bad = {k: v for k, v in imetrics.items() if not math.isfinite(v)}
+    assert not bad, f"inference(ctx) logged non-finite metrics {bad}"
+    assert any(a.startswith("outputs/") for a in _artifact_paths(mlflow_client, inf.run_id)), (
+        "inference(ctx) wrote no outputs: write predictions under ctx.artifacts_dir")

@@ -23,7 +23,6 @@ scores = SPEC.load("scores")
 benchmark = SPEC.load()
 
 
-
 def make_ctx(data_dir: Path, out: Path, mode: str, sink: RecordingSink, epochs: int = 3, **options: Any) -> RunContext:
     return RunContext(
         benchmark="dms_structure",

@@ -10,12 +10,8 @@ import h5py
 import numpy as np
 import pytest
 
-from sciml_mlflow.core.context import (
-    HardwareProfile,
-    Hyperparameters,
-    RunContext,
-    _SimplePhases,
-)
+from sciml_mlflow.core.context import HardwareProfile, Hyperparameters, RunContext
+from sciml_mlflow.telemetry.phases import PhaseTimer
 from sciml_mlflow.core.registry import get
 from tests.metric_sink import RecordingSink
 
@@ -33,13 +29,12 @@ def tiny_root(em, tmp_path_factory) -> Path:
     return root
 
 
-
 def _ctx(mode: str, root: Path, out: Path, sink: RecordingSink, epochs: int = 3, **options) -> RunContext:
     hp = Hyperparameters(epochs=epochs, batch_size=16, learning_rate=0.01, weight_decay=0.0, optimizer="adam",
                          early_stopping_patience=0, validation_fraction=0.15)  # fmt: skip
     hw = HardwareProfile("cpu", "cpu", 1, 1, "fp32", {}, None, 0)
     return RunContext("em_denoise", mode, root, out, out / "model", "cpu", 7, "tiny", "small", hp, hw, sink,
-                      options=options, show_progress=False, phases=_SimplePhases(sink))  # fmt: skip
+                      options=options, show_progress=False, phases=PhaseTimer(sink))  # fmt: skip
 
 
 # --------------------------------------------------------------------------- generator and layout

@@ -26,7 +26,6 @@ scores = SPEC.load("scores")
 unet = SPEC.load("model")
 
 
-
 def make_ctx(data_dir: Path, out: Path, mode: str, sink: RecordingSink, epochs: int = 6, **options: Any) -> RunContext:
     return RunContext(
         benchmark="slstr_cloud", mode=mode, data_dir=data_dir, output_dir=out, model_dir=out / "model",

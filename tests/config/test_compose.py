@@ -11,6 +11,7 @@ from sciml_mlflow.config.schema import Config
 from sciml_mlflow.core import registry
 from sciml_mlflow.core.resources import config_dir
 from tests.conftest import run_cli
+from tests.machine import cpu_only
 
 BENCHMARKS = sorted(registry.discover())
 HARDWARE = sorted(p.stem for p in (config_dir() / "hardware").glob("*.yaml"))
@@ -65,6 +66,7 @@ def test_undefined_mode_on_the_command_line_names_benchmark_and_mode(sciml_home)
     assert "'evaluate' is not a benchmark mode" in text and "train, inference" in text
 
 
+@cpu_only
 def test_cfg_job_and_defaults_tree(sciml_home):
     out = run_cli(["--cfg", "job", "benchmark=dms_structure", "hardware=a100"], timeout=60)
     assert out.returncode == 0, out.stderr
@@ -73,6 +75,7 @@ def test_cfg_job_and_defaults_tree(sciml_home):
     assert tree.returncode == 0 and "hardware: cpu" in tree.stdout  # detected on this CPU-only machine
 
 
+@cpu_only
 def test_hardware_defaults_to_the_detected_profile(sciml_home):
     from sciml_mlflow.cli.hydra_app import _with_detected_hardware
 

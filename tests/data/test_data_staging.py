@@ -109,11 +109,11 @@ def _assert_recorded_in_mlflow(staged, clone: Path, digest: str, tmp_path: Path)
     """The run's dataset input and tags carry the .dvc record's hash, the serving mirror and the revision."""
     from mlflow.tracking import MlflowClient
 
-    from sciml_mlflow.core.runner import _record_dataset
+    from sciml_mlflow.run.record import record_dataset
 
     client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/mlflow.db")
     run = client.create_run(client.create_experiment("toy"))
-    _record_dataset(client, run.info.run_id, staged)
+    record_dataset(client, run.info.run_id, staged)
     got = client.get_run(run.info.run_id)
     (inp,) = got.inputs.dataset_inputs
     assert inp.dataset.digest == digest == DvcProject(clone).record("data/toy_sim/tiny").md5

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from sciml_mlflow.core.runner import run_benchmark
+from sciml_mlflow.run import run_benchmark
 from sciml_mlflow.export import official
 from sciml_mlflow.rules.mllog import parse
 
@@ -82,7 +82,7 @@ def test_closed_dms_logs_pass_the_official_checker_and_export_scores_like_us(com
 
     # 3. one definition: metric == log (run_stop - run_start) == report, to the millisecond
     from sciml_mlflow.report.figures import time_to_target
-    from sciml_mlflow.report.runstore import load_runs
+    from sciml_mlflow.tracking.runstore import load_runs
     from sciml_mlflow.report.schema import FigureSpec, ReportConfig
 
     metric = mlflow_client.get_run(first.run_id).data.metrics["time_to_target_s"]

@@ -56,7 +56,7 @@ CASES = [
 
 @pytest.mark.parametrize("overrides,expected", CASES, ids=[" ".join(c[0]) for c in CASES])
 def test_refused_before_a_run_exists(toy_steps, compose_cfg, sciml_home, tmp_path, overrides, expected):
-    from sciml_mlflow.core.runner import run_benchmark
+    from sciml_mlflow.run import run_benchmark
 
     bench = [] if any(o.startswith("benchmark=") for o in overrides) else ["benchmark=toy_steps"]
     cfg = compose_cfg(*bench, *overrides)
@@ -74,7 +74,7 @@ def test_refused_before_a_run_exists(toy_steps, compose_cfg, sciml_home, tmp_pat
 
 @pytest.mark.parametrize("where", ["artifact_root", "uri"])
 def test_unwritable_artifact_root_or_store_is_refused(toy_steps, compose_cfg, sciml_home, tmp_path, where):
-    from sciml_mlflow.core.runner import run_benchmark
+    from sciml_mlflow.run import run_benchmark
 
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")

@@ -17,7 +17,7 @@ def test_offline_run_then_sync_keeps_everything(toy_steps, compose_cfg, sciml_ho
     from mlflow.tracking import MlflowClient
 
     from sciml_mlflow.cli.main import main
-    from sciml_mlflow.core.runner import run_benchmark
+    from sciml_mlflow.run import run_benchmark
 
     sqlite_server = absent_server  # no server at the start: the server URI is refused fast, with the offline way out
     monkeypatch.setenv("SCIML_TRACKING_URI", sqlite_server.url)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.machine import cpu_only
+
 ROOT = Path(__file__).resolve().parents[2]
 
 TOY = '''
@@ -20,6 +22,7 @@ def train(ctx):
 
 
 @pytest.mark.slow
+@cpu_only
 def test_mlflow_run_records_in_the_benchmarks_experiment_with_the_run_apps_params(make_benchmark, mlflow_client,
                                                                                    sciml_home):
     make_benchmark("toy_project", TOY)

@@ -127,7 +127,7 @@ def test_figure_defined_after_the_runs(store, tmp_path):
 
 
 def test_bulk_sql_reader_agrees_with_client_path(store):
-    from sciml_mlflow.report.runstore import _load_client, load_runs
+    from sciml_mlflow.tracking.runstore import _load_client, load_runs
 
     keys = ["val_accuracy", "epoch_elapsed_s", "system/*"]
     fast = {r.run_id: r for r in load_runs(store, tag_equals={"mode": "train"}, history_keys=keys)}

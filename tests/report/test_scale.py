@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from sciml_mlflow.report.runstore import load_runs
+from sciml_mlflow.tracking.runstore import load_runs
 from sciml_mlflow.report.scale import throughput_at_scale
 
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from sciml_mlflow.report.runstore import load_runs
+from sciml_mlflow.tracking.runstore import load_runs
 from sciml_mlflow.rules.checker import check_runs
 
 TABLE = """

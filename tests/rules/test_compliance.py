@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from sciml_mlflow.core.runner import run_benchmark
+from sciml_mlflow.run import run_benchmark
 from sciml_mlflow.errors import HardwareMismatchError, RuleViolationError
 
 TOY = '''

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from sciml_mlflow.core.runner import run_benchmark
+from sciml_mlflow.run import run_benchmark
 from sciml_mlflow.rules.mllog import parse
 
 TOY = '''

@@ -9,7 +9,7 @@ import statistics
 import pytest
 import yaml
 
-from sciml_mlflow.report.runstore import load_runs
+from sciml_mlflow.tracking.runstore import load_runs
 from sciml_mlflow.rules.checker import check_runs
 from sciml_mlflow.rules.rcp import MIN_REFERENCE_RUNS, build_rcp, load_rcp
 

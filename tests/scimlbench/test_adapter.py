@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sciml_mlflow.core.context import HardwareProfile, Hyperparameters, RunContext, _SimplePhases
+from sciml_mlflow.core.context import HardwareProfile, Hyperparameters, RunContext
+from sciml_mlflow.telemetry.phases import PhaseTimer
 from sciml_mlflow.scimlbench.adapter import model_files, run_entry, trained_model
 from tests.metric_sink import RecordingSink
 
@@ -21,7 +22,7 @@ def _ctx(tmp_path: Path, mode: str = "train", bench_args=None, options=None) -> 
         device="cpu", seed=1, scale="tiny", model="reference",
         hparams=Hyperparameters(1, 1, 0.1, 0.0, "sgd", 0, 0.1),
         hardware=HardwareProfile("cpu", "cpu", 1, 1, "fp32", {}, None, 0), metrics=sink,
-        options=options or {}, phases=_SimplePhases(sink), bench_args=bench_args or {},
+        options=options or {}, phases=PhaseTimer(sink), bench_args=bench_args or {},
     )
 
 

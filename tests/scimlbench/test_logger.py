@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from sciml_mlflow.core.context import _SimplePhases
+from sciml_mlflow.telemetry.phases import PhaseTimer
 from sciml_mlflow.errors import BenchmarkContractError
 from sciml_mlflow.scimlbench.journal import Journal, metric_name
 from sciml_mlflow.scimlbench.logger import ProcLogger
@@ -24,7 +24,7 @@ class _Clock:
 def _journal(tmp_path):
     sink = RecordingSink()
     clock = _Clock()
-    phases = _SimplePhases(sink)
+    phases = PhaseTimer(sink)
     return Journal(tmp_path / "logs", phases.phase, sink, clock=clock), sink, clock
 
 

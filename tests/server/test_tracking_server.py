@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from sciml_mlflow.core.runner import run_benchmark
+from sciml_mlflow.run import run_benchmark
 from sciml_mlflow.errors import TrackingError
 
 TOY = '''

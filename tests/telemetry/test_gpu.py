@@ -102,3 +102,37 @@ def test_empty_visible_list_is_unavailable(monkeypatch):
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
     with pytest.raises(CollectorUnavailable, match="no GPU visible"):
         GPUCollector().start()
+
+
+def test_nvml_energy_is_split_per_phase_by_the_session(monkeypatch):
+    """The CUDA energy path end to end on a CPU machine: NVML faked at its boundary, real session and phases."""
+    from sciml_mlflow.core.context import HardwareProfile
+    from sciml_mlflow.hardware.check import HardwareCheck
+    from sciml_mlflow.hardware.detect import MachineInfo
+    from sciml_mlflow.telemetry import TelemetrySession, TelemetrySettings
+    from tests.metric_sink import RecordingSink
+
+    class Client:
+        def log_batch(self, *a, **k):
+            pass
+
+        def log_artifacts(self, *a, **k):
+            pass
+
+    class Metrics(RecordingSink):
+        def latest(self, name):
+            return self.last(name) if name in self.metrics else None
+
+    nvml = FakeNVML(monkeypatch)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0")
+    profile = HardwareProfile("h200", "cuda", 1, 1, "bf16", {"bf16": 9.9e14}, 700.0, 0, detected="h200")
+    check = HardwareCheck(profile, MachineInfo("h", "cpu", 2, 4, 8.0), None)
+    metrics = Metrics()
+    with TelemetrySession(TelemetrySettings(True, 600.0, ("gpu",), True), Client(), "r", metrics, check) as s:
+        with s.phases.phase("training"):
+            nvml.energy_mj[0] += 12_000  # 12 J during training
+        with s.phases.phase("evaluation"):
+            nvml.energy_mj[0] += 3_000
+    assert metrics.last("energy/training_joules") == pytest.approx(12.0)
+    assert metrics.last("energy/evaluation_joules") == pytest.approx(3.0)
+    assert metrics.last("energy_to_solution_joules") == pytest.approx(15.0)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from sciml_mlflow.telemetry.phases import PhaseRecorder
+from sciml_mlflow.telemetry.phases import PhaseTimer
 
 
 class Clock:
@@ -24,7 +24,7 @@ class Recorder:
 def test_times_energies_and_nesting():
     clock, rec = Clock(), Recorder()
     energy = {"j": 0.0}
-    p = PhaseRecorder(rec, lambda: energy["j"], clock)
+    p = PhaseTimer(rec, lambda: energy["j"], clock)
     with p.phase("training"):
         clock.t += 10
         energy["j"] += 1000
@@ -45,7 +45,7 @@ def test_times_energies_and_nesting():
 
 def test_no_energy_means_no_energy_metrics():
     rec = Recorder()
-    p = PhaseRecorder(rec)
+    p = PhaseTimer(rec)
     with p.phase("training"):
         pass
     assert list(rec.latest) == ["time/training_s"]
@@ -53,7 +53,7 @@ def test_no_energy_means_no_energy_metrics():
 
 def test_phase_is_recorded_when_the_block_raises():
     rec = Recorder()
-    p = PhaseRecorder(rec)
+    p = PhaseTimer(rec)
     with pytest.raises(RuntimeError):
         with p.phase("training"):
             raise RuntimeError("boom")

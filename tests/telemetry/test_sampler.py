@@ -9,7 +9,7 @@ from sciml_mlflow.errors import ConfigError
 from sciml_mlflow.telemetry import collector
 from sciml_mlflow.telemetry.rank import process_identity
 from sciml_mlflow.telemetry.sampler import Sampler
-from sciml_mlflow.telemetry.sink import MetricSink
+from sciml_mlflow.telemetry.sink import SystemMetricWriter
 
 
 class Recorder:
@@ -54,7 +54,7 @@ class FakeLoad(FakeEnergy):
 
 def test_sink_names_and_total_energy_and_final_sample():
     rec = Recorder()
-    s = Sampler([FakeEnergy(2.0), FakeLoad()], MetricSink(rec), interval_s=30)
+    s = Sampler([FakeEnergy(2.0), FakeLoad()], SystemMetricWriter(rec), interval_s=30)
     s.start()
     s.stop()  # no periodic sample within 30 s: the final one must still be there
     assert rec.names() == {"system/thing_0_energy_joules", "system/thing_0_power_watts",
@@ -64,7 +64,7 @@ def test_sink_names_and_total_energy_and_final_sample():
 
 def test_no_energy_collector_means_no_total_and_no_energy_reading():
     rec = Recorder()
-    s = Sampler([FakeLoad()], MetricSink(rec), interval_s=30)
+    s = Sampler([FakeLoad()], SystemMetricWriter(rec), interval_s=30)
     assert s.energy_now() is None and not s.energy_measured
     s.sample_now()
     assert not any("energy" in k for k in rec.names())
@@ -72,7 +72,7 @@ def test_no_energy_collector_means_no_total_and_no_energy_reading():
 
 def test_samples_on_a_grid_and_pause_stops_sampling():
     rec = Recorder()
-    s = Sampler([FakeLoad()], MetricSink(rec), interval_s=0.05)
+    s = Sampler([FakeLoad()], SystemMetricWriter(rec), interval_s=0.05)
     s.start()
     time.sleep(0.33)
     s.pause()
@@ -92,7 +92,7 @@ def test_samples_on_a_grid_and_pause_stops_sampling():
 def test_rank_prefix_for_non_zero_ranks():
     ident = process_identity({"RANK": "3", "LOCAL_RANK": "1", "GROUP_RANK": "1", "WORLD_SIZE": "4"})
     rec = Recorder()
-    MetricSink(rec, ident.metric_prefix).write({"cpu_utilization_percentage": 1.0}, step=0)
+    SystemMetricWriter(rec, ident.metric_prefix).write({"cpu_utilization_percentage": 1.0}, step=0)
     assert rec.names() == {"system/rank_3/cpu_utilization_percentage"}
     assert ident.tags()["telemetry.node_rank"] == "1"
     assert process_identity({}).metric_prefix == "" and process_identity({}).tags() == {}

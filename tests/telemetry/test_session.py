@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from sciml_mlflow.core.runner import run_benchmark
+from sciml_mlflow.run import run_benchmark
+from tests.machine import cpu_only
 
 FAST = ["hardware.telemetry.interval_s=0.2"]
 
@@ -37,6 +38,7 @@ def _run(compose_cfg, tmp_path, *overrides):
     return run_benchmark(compose_cfg(*overrides, *FAST), tmp_path / "out")
 
 
+@cpu_only
 def test_time_to_target_phases_and_not_measured_energy(make_benchmark, compose_cfg, mlflow_client, tmp_path):
     make_benchmark("tele_target", TARGET_CODE, TARGET_CARD)
     res = _run(compose_cfg, tmp_path, "benchmark=tele_target")
@@ -106,6 +108,7 @@ def train(ctx):
 """
 
 
+@cpu_only
 def test_rapl_energy_monitor_region_flops_and_mismatch(make_benchmark, compose_cfg, mlflow_client, tmp_path,
                                                        monkeypatch):
     zone = tmp_path / "powercap" / "intel-rapl:0"

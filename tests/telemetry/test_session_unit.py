@@ -4,9 +4,10 @@ from types import SimpleNamespace
 
 import pytest
 
+from sciml_mlflow.core.context import HardwareProfile
+from sciml_mlflow.hardware.check import HardwareCheck
 from sciml_mlflow.hardware.detect import MachineInfo
-from sciml_mlflow.telemetry import run_session as session_mod
-from sciml_mlflow.telemetry import start_run_kwargs
+from sciml_mlflow.telemetry import START_RUN_KWARGS, TelemetrySession, TelemetrySettings
 from sciml_mlflow.telemetry.rank import ProcessIdentity
 
 
@@ -34,25 +35,33 @@ class Metrics:
     def latest(self, name):
         return self.values.get(name)
 
+    def add_listener(self, name, fn):
+        raise AssertionError("no target: nothing to listen to")
 
-def _cfg(enabled=True, collectors=("cpu", "memory", "disk", "network", "gpu", "rapl")):
-    tel = SimpleNamespace(enabled=enabled, interval_s=30.0, collectors=list(collectors), autostart=True)
-    hw = SimpleNamespace(name="cpu", accelerator="cpu", match="cpu", device_count=1, telemetry=tel)
-    return SimpleNamespace(hardware=hw, benchmark=SimpleNamespace(target=None))
+    remove_listener = add_listener
 
 
-PROFILE = SimpleNamespace(name="cpu", accelerator="cpu", device_count=1, precision="fp32", peak_flops={},
-                          tdp_watts=None, detected="cpu")
+def _settings(enabled=True, collectors=("cpu", "memory", "disk", "network", "gpu", "rapl")):
+    return TelemetrySettings(enabled=enabled, interval_s=30.0, collectors=tuple(collectors), autostart=True)
+
+
+PROFILE = HardwareProfile("cpu", "cpu", 1, 1, "fp32", {}, None, 0, detected="cpu")
 MACHINE = MachineInfo("h", "Some CPU", 2, 4, 8.0)
+CHECK = HardwareCheck(PROFILE, MACHINE, None)
 
 
 def test_start_run_kwargs_switches_mlflow_monitor_off():
-    assert start_run_kwargs(None) == {"log_system_metrics": False}
+    assert START_RUN_KWARGS == {"log_system_metrics": False}
+
+
+def test_settings_come_from_the_composed_telemetry_config():
+    tcfg = SimpleNamespace(enabled=False, interval_s=2, collectors=["cpu"], autostart=False)
+    assert TelemetrySettings.from_config(tcfg) == TelemetrySettings(False, 2.0, ("cpu",), False)
 
 
 def test_disabled_session_samples_nothing_but_records_identity_and_time():
     client, metrics = FakeClient(), Metrics()
-    with session_mod.TelemetrySession(_cfg(enabled=False), client, "r", metrics, PROFILE, MACHINE) as s:
+    with TelemetrySession(_settings(enabled=False), client, "r", metrics, CHECK) as s:
         with s.phases.phase("training"):
             pass
         s.control.pause()  # no-op, never an error
@@ -66,7 +75,7 @@ def test_disabled_session_samples_nothing_but_records_identity_and_time():
 def test_non_zero_local_rank_skips_node_wide_collectors_and_prefixes_names():
     client, metrics = FakeClient(), Metrics()
     ident = ProcessIdentity(rank=5, local_rank=1, node_rank=1, world_size=8, host="n1")
-    with session_mod.TelemetrySession(_cfg(), client, "r", metrics, PROFILE, MACHINE, identity=ident):
+    with TelemetrySession(_settings(), client, "r", metrics, CHECK, identity=ident):
         pass
     assert client.tags["telemetry.collectors"] == "memory"  # cpu/disk/network/rapl: local rank 0's job
     assert client.tags["telemetry.rank"] == "5" and client.tags["telemetry.node_rank"] == "1"
@@ -76,7 +85,7 @@ def test_non_zero_local_rank_skips_node_wide_collectors_and_prefixes_names():
 
 def test_flops_from_logged_throughput_without_peak_gives_no_utilisation():
     client, metrics = FakeClient(), Metrics()
-    with session_mod.TelemetrySession(_cfg(enabled=False), client, "r", metrics, PROFILE, MACHINE) as s:
+    with TelemetrySession(_settings(enabled=False), client, "r", metrics, CHECK) as s:
         metrics.log("train_throughput_samples_per_s", 50.0)
         s.control.record_flops(per_sample=2e9)
     assert metrics.values["achieved_flops_per_s"] == pytest.approx(1e11)

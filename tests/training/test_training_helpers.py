@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from sciml_mlflow.errors import ConfigError
-from sciml_mlflow.training import EarlyStopping, ThroughputMeter, make_optimizer
+from sciml_mlflow.training import DeviceTimer, EarlyStopping, make_optimizer
 
 
 def test_early_stopping_keeps_the_best_weights_and_stops_after_patience():
@@ -34,18 +34,15 @@ def test_patience_zero_never_stops_but_still_restores_the_best():
     assert net.weight.item() == 7.0
 
 
-def test_throughput_excludes_warm_up_batches():
-    meter = ThroughputMeter()
-    assert meter.rate is None
-    meter.start()
-    time.sleep(0.2)
-    meter.tick(1000, counted=False)  # a slow warm-up batch: not counted
-    for _ in range(3):
+def test_device_timer_counts_only_its_windows():
+    timer = DeviceTimer("cpu")
+    assert timer.stop() == 0.0 and not timer.running  # stop without start: nothing counted
+    time.sleep(0.1)  # outside any window: not counted
+    with timer:
         time.sleep(0.02)
-        meter.tick(10)
-    assert meter.items == 30
-    assert 0.05 <= meter.seconds < 0.15
-    assert meter.rate == pytest.approx(30 / meter.seconds)
+    with timer:
+        time.sleep(0.02)
+    assert 0.03 <= timer.seconds < 0.09
 
 
 @pytest.mark.parametrize("name,cls", [("adam", torch.optim.Adam), ("AdamW", torch.optim.AdamW), ("sgd", torch.optim.SGD)])

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sciml_mlflow.core.runner import run_benchmark
+from sciml_mlflow.run import run_benchmark
 from tests.fixtures.mlflow_server import free_port
 
 CHROMIUM = "/usr/bin/chromium"

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sciml_mlflow.core.runner import run_benchmark
+from sciml_mlflow.run import run_benchmark
+from tests.machine import cpu_only
 from sciml_mlflow.errors import ConfigError
 
 TOY = '''
@@ -117,6 +118,7 @@ def test_ctrl_c_ends_killed(make_benchmark, compose_cfg, mlflow_client, tmp_path
     assert run.data.metrics["train_loss"] == 0.5
 
 
+@cpu_only
 def test_hardware_mismatch_is_tagged_not_fatal_under_open_rules(make_benchmark, compose_cfg, mlflow_client, tmp_path, caplog):
     make_benchmark("toy_hw", TOY)
     res = run_benchmark(compose_cfg("benchmark=toy_hw", "hardware=a100"), tmp_path)
