@@ -64,7 +64,7 @@ def sciml_home(tmp_path: Path, data_root: Path, monkeypatch: pytest.MonkeyPatch)
 @pytest.fixture()
 def compose_cfg(sciml_home: Path) -> Callable[..., object]:
     """``compose_cfg("benchmark=dms_structure", ...)`` -> DictConfig composed like the command line."""
-    from sciml_mlflow.config.compose import compose
+    from sciml_mlflow.run.compose import compose
 
     def _compose(*overrides: str, tiny: bool = True) -> object:
         return compose((TINY if tiny else []) + list(overrides))

@@ -104,7 +104,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     """
     import hydra
 
-    from sciml_mlflow.config.compose import collection_searchpath_override
+    from sciml_mlflow.run.compose import collection_searchpath_override
     from sciml_mlflow.config.schema import register_schemas
     from sciml_mlflow.core.resources import config_dir
     from sciml_mlflow.sweep import parent

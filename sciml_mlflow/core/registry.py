@@ -17,7 +17,7 @@ import sys
 import types
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 from sciml_mlflow.core.resources import benchmark_roots
 from sciml_mlflow.errors import BenchmarkContractError, BenchmarkNotFoundError, ModeNotDefinedError
@@ -105,10 +105,22 @@ def _ensure_namespace() -> None:
         sys.modules[_NAMESPACE] = ns
 
 
-def discover(roots: Optional[List[Path]] = None) -> Dict[str, BenchmarkSpec]:
-    """All benchmarks in ``roots`` (default: resources.benchmark_roots()), first root wins on a name clash."""
-    from sciml_mlflow.scimlbench.spec import SciMLBenchSpec, is_scimlbench_folder  # SciMLBench folders (issue 14)
+# Other folder layouts that are benchmarks too: (detect(folder) -> bool, spec class).  Core imports none of
+# them (it is the ground floor); a layout's package registers itself on import (sciml_mlflow.scimlbench).
+_FOLDER_KINDS: List[Tuple[Callable[[Path], bool], type]] = []
 
+
+def register_folder_kind(detect: Callable[[Path], bool], spec_cls: type) -> None:
+    """Let folders for which ``detect`` is true be benchmarks described by ``spec_cls`` (a BenchmarkSpec)."""
+    if all(kind != (detect, spec_cls) for kind in _FOLDER_KINDS):
+        _FOLDER_KINDS.append((detect, spec_cls))
+
+
+def discover(roots: Optional[List[Path]] = None) -> Dict[str, BenchmarkSpec]:
+    """All benchmarks in ``roots`` (default: resources.benchmark_roots()), first root wins on a name clash.
+
+    A native ``benchmark.py`` wins over any registered folder kind in the same folder.
+    """
     found: Dict[str, BenchmarkSpec] = {}
     for root in roots if roots is not None else benchmark_roots():
         if not root.is_dir():
@@ -116,8 +128,10 @@ def discover(roots: Optional[List[Path]] = None) -> Dict[str, BenchmarkSpec]:
         for child in sorted(root.iterdir()):
             if child.is_dir() and (child / ENTRY_FILE).is_file() and child.name not in found:
                 found[child.name] = BenchmarkSpec(child.name, child)
-            elif child.is_dir() and child.name not in found and is_scimlbench_folder(child):
-                found[child.name] = SciMLBenchSpec(child.name, child)
+            elif child.is_dir() and child.name not in found:
+                kind = next((cls for detect, cls in _FOLDER_KINDS if detect(child)), None)
+                if kind is not None:
+                    found[child.name] = kind(child.name, child)
     return found
 
 

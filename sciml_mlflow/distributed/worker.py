@@ -110,6 +110,7 @@ def _lead(cfg: Any, job: Dict[str, Any], job_dir: Path, run_id: str) -> None:
 
 
 def _follow(cfg: Any, job: Dict[str, Any], run_id: str, rank: int) -> None:
+    import sciml_mlflow.scimlbench  # noqa: F401  (registers SciMLBench folders with discovery)
     from sciml_mlflow.core import registry
     from sciml_mlflow.data.staging import stage_dataset
     from sciml_mlflow.hardware.check import check_hardware

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+import sciml_mlflow.scimlbench  # noqa: F401  (registers SciMLBench folders with discovery)
 from sciml_mlflow.core import registry
 from sciml_mlflow.core.registry import BenchmarkSpec
 from sciml_mlflow.hardware.check import HardwareCheck, check_hardware

@@ -14,3 +14,8 @@ Nouns: ``spec`` (discovery), ``params_in`` (inputs, bench args), ``logger`` (mul
 ``shim`` (``import sciml_bench.core.runtime`` without SciMLBench installed), ``cards`` (Hydra nodes for
 card-less benchmarks and free-form bench-arg overrides).
 """
+
+from sciml_mlflow.core import registry as _registry
+from sciml_mlflow.scimlbench.spec import SciMLBenchSpec, is_scimlbench_folder
+
+_registry.register_folder_kind(is_scimlbench_folder, SciMLBenchSpec)  # discovery sees SciMLBench folders

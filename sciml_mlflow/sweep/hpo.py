@@ -178,7 +178,7 @@ def run_study(overrides: Sequence[str], metric: Optional[str] = None, direction:
     """
     import optuna
 
-    from sciml_mlflow.config.compose import compose
+    from sciml_mlflow.run.compose import compose
     from sciml_mlflow.run import experiment_name, run_benchmark, target_of
     from sciml_mlflow.sweep.parent import SweepRun
 

@@ -142,7 +142,7 @@ def fit(ctx: RunContext, model: Any, data: Callable[[int], Iterable[Any]], step:
             monitor = metrics["train_loss"]
             if evaluate is not None:
                 model.eval()
-                with torch.inference_mode():
+                with ctx.phase("validation"), torch.inference_mode():  # the MLLOG eval_start/eval_stop block
                     scores = dict(evaluate(model))
                 metrics.update(scores)
                 monitor = scores.get("val_loss", monitor)

@@ -6,7 +6,7 @@ import pytest
 from hydra.errors import ConfigCompositionException
 from omegaconf import OmegaConf
 
-from sciml_mlflow.config.compose import compose
+from sciml_mlflow.run.compose import compose
 from sciml_mlflow.config.schema import Config
 from sciml_mlflow.core import registry
 from sciml_mlflow.core.resources import config_dir
