@@ -84,7 +84,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         generate_into(args.name, args.scale, args.out, seed=args.seed, workers=args.workers)
     except SciMLError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        log.error("%s", exc)  # logging is configured above: the command's one error line
         return 2
     return 0
 
