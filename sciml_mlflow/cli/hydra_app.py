@@ -49,11 +49,6 @@ def _task(cfg: "object") -> "object":
     from sciml_mlflow.sweep import current_job
     from sciml_mlflow.tracking.store import ui_command
 
-    from sciml_mlflow.cli.run_summary import MODES
-
-    if str(cfg.summary) not in MODES:  # type: ignore[attr-defined]  # refused before any run exists
-        log.error("summary=%s: expected one of %s", cfg.summary, ", ".join(MODES))  # type: ignore[attr-defined]
-        sys.exit(2)
     hc = HydraConfig.get()
     job = current_job()  # set by the sweep callback in multirun jobs
     tags = job.run_tags() if job is not None else None

@@ -196,7 +196,7 @@ class Config:
     run_name: Optional[str] = None  # MLflow run name; None = benchmark, differing overrides, seed (tracking/run_name.py)
     tags: Dict[str, str] = field(default_factory=dict)  # extra tags to put on the run
     progress: bool = True  # rich progress bar per epoch
-    summary: str = "headline"  # end-of-run console summary: headline (card's metrics + target) | all
+    summary: str = one_of("headline", "headline", "all")  # end-of-run console summary: headline (card's metrics + target) | all
     distributed: DistributedConfig = field(default_factory=DistributedConfig)  # DDP launch (docs/sweeps.md)
 
 

@@ -13,15 +13,10 @@ from omegaconf import OmegaConf
 
 from sciml_mlflow.core import registry
 from sciml_mlflow.run import run_benchmark
+from tests.run_artifacts import artifact_paths
 
 SUITE = sorted(registry.discover())
 
-
-def _artifact_paths(client, run_id, path=""):
-    out = []
-    for item in client.list_artifacts(run_id, path):
-        out += _artifact_paths(client, run_id, item.path) if item.is_dir else [item.path]
-    return out
 
 
 @pytest.mark.parametrize("name", SUITE)
@@ -59,7 +54,7 @@ def test_train_then_inference_through_the_framework(name: str, compose_cfg, mlfl
         train.run_id, "train_loss")
     assert len(history) >= 1, "no val_loss/train_loss per epoch: return val_loss from evaluate, or use training.fit"
     assert [m.step for m in history] == sorted(m.step for m in history), "per-epoch metrics must use step=epoch"
-    arts = _artifact_paths(mlflow_client, train.run_id)
+    arts = artifact_paths(mlflow_client, train.run_id)
     assert any(a.startswith("model/") for a in arts), f"train(ctx) wrote nothing to ctx.model_dir; artifacts: {arts}"
 
     inf = run_benchmark(compose_cfg(f"benchmark={name}", "mode=inference"), tmp_path / "inference")
@@ -71,5 +66,5 @@ def test_train_then_inference_through_the_framework(name: str, compose_cfg, mlfl
         f"inference(ctx) logs no inference_*throughput* metric: use sciml_mlflow.training.infer; logged {imetrics}")
     bad = {k: v for k, v in imetrics.items() if not math.isfinite(v)}
     assert not bad, f"inference(ctx) logged non-finite metrics {bad}"
-    assert any(a.startswith("outputs/") for a in _artifact_paths(mlflow_client, inf.run_id)), (
+    assert any(a.startswith("outputs/") for a in artifact_paths(mlflow_client, inf.run_id)), (
         "inference(ctx) wrote no outputs: write predictions under ctx.artifacts_dir")

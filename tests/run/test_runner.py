@@ -8,6 +8,7 @@ import pytest
 
 from sciml_mlflow.run import run_benchmark
 from tests.machine import cpu_only
+from tests.run_artifacts import artifact_paths
 from sciml_mlflow.errors import ConfigError
 
 TOY = '''
@@ -41,12 +42,6 @@ def train(ctx):
 '''
 
 
-def _artifacts(client, run_id, path=""):
-    out = []
-    for item in client.list_artifacts(run_id, path):
-        out += _artifacts(client, run_id, item.path) if item.is_dir else [item.path]
-    return out
-
 
 def test_train_then_inference_records_everything(make_benchmark, compose_cfg, mlflow_client, tmp_path):
     make_benchmark("toy_ok", TOY)
@@ -70,7 +65,7 @@ def test_train_then_inference_records_everything(make_benchmark, compose_cfg, ml
     hist = mlflow_client.get_metric_history(train.run_id, "train_loss")
     assert [(m.step, m.value) for m in hist] == [(0, 1.0), (1, 0.5)]
     assert run.data.metrics["time/total_s"] > 0
-    arts = _artifacts(mlflow_client, train.run_id)
+    arts = artifact_paths(mlflow_client, train.run_id)
     assert {"config/config.yaml", "config/overrides.yaml", "model/model.pt", "outputs/predictions.csv"} <= set(arts)
 
     inf = run_benchmark(compose_cfg("benchmark=toy_ok", "mode=inference"), tmp_path / "inf")

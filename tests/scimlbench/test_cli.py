@@ -12,15 +12,10 @@ from pathlib import Path
 import yaml
 
 from tests.conftest import run_cli
+from tests.run_artifacts import artifact_paths
 
 FAST = ["progress=false", "hardware.telemetry.interval_s=1"]
 
-
-def _artifacts(client, run_id, path=""):
-    out = []
-    for item in client.list_artifacts(run_id, path):
-        out += _artifacts(client, run_id, item.path) if item.is_dir else [item.path]
-    return out
 
 
 def _text(client, run_id, path, tmp_path):
@@ -56,7 +51,7 @@ def test_training_only_benchmark_becomes_a_complete_run(scimlbench_collection, m
     assert m["time/training_the_model_s"] >= 0.05
     assert m["time/running_benchmark_sb_train_only_on_training_mode_s"] >= m["time/training_the_model_s"]
     # everything written to output_dir is an artifact; the model file is also the run's model
-    arts = set(_artifacts(mlflow_client, rid))
+    arts = set(artifact_paths(mlflow_client, rid))
     assert {"outputs/metrics.yml", "outputs/notes.txt", "outputs/sb_train_only_model.npy",
             "outputs/sciml_bench_run_logs/console.log", "model/sb_train_only_model.npy"} <= arts
     assert _text(mlflow_client, rid, "outputs/notes.txt", tmp_path) == "mode=training\n"
@@ -93,7 +88,7 @@ def test_both_modes_train_then_inference_uses_the_trained_model(scimlbench_colle
     assert tr.info.status == inf.info.status == "FINISHED"
     # a list of per-epoch records in a JSON file -> one history per key
     assert _history(mlflow_client, tr.info.run_id, "history/epoch_loss") == [(0, 0.5), (1, 0.25)]
-    assert "model/sb_both_model.npy" in _artifacts(mlflow_client, tr.info.run_id)
+    assert "model/sb_both_model.npy" in artifact_paths(mlflow_client, tr.info.run_id)
     # inference read params_in.model (the training run's model file) and scored it
     assert abs(inf.data.metrics["metrics/slope"] - 3.0) < 1e-9 and inf.data.metrics["metrics/items"] == 16
     assert inf.data.tags["training_run_id"] == tr.info.run_id

@@ -18,6 +18,7 @@ import pytest
 
 from sciml_mlflow.run import run_benchmark
 from sciml_mlflow.errors import TrackingError
+from tests.run_artifacts import artifact_paths
 
 TOY = '''
 import torch
@@ -29,12 +30,6 @@ def train(ctx):
     (ctx.artifacts_dir / "predictions.csv").write_text("id,label\\n0,1\\n")
 '''
 
-
-def _artifacts(client, run_id, path=""):
-    out = []
-    for item in client.list_artifacts(run_id, path):
-        out += _artifacts(client, run_id, item.path) if item.is_dir else [item.path]
-    return out
 
 
 @pytest.fixture()
@@ -78,7 +73,7 @@ def test_sweep_on_the_server_is_read_back_whole(mlflow_server, make_benchmark, c
         hist = client.get_metric_history(run.info.run_id, "train_loss")
         assert [(m.step, m.value) for m in hist] == [(0, 1.0), (1, 0.5)]
         assert run.data.metrics["time/total_s"] > 0
-        arts = set(_artifacts(client, run.info.run_id))
+        arts = set(artifact_paths(client, run.info.run_id))
         assert {"config/config.yaml", "model/model.pt", "outputs/predictions.csv"} <= arts
         # ... and they really are in the bucket, under the server's artifacts destination
         keys = {o["Key"] for o in s3.list_objects_v2(Bucket=mlflow_server.bucket,
