@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from sciml_mlflow.core.context import RunContext
-from sciml_mlflow.training import StepResult, fit, infer, parse_options, seed_everything, split_indices
+from sciml_mlflow.training import StepResult, TrainSet, fit, infer, parse_options, seed_everything, split_indices
 
 from . import data, dataset, scores
 from . import model as dms_model
@@ -81,9 +81,9 @@ def train(ctx: RunContext) -> None:
         val_loss = float(loss_fn(torch.from_numpy(logits), targets(torch.from_numpy(labels))))
         return {"val_loss": val_loss, **scores.summary(logits, labels, multi_label, "val", names)}
 
-    epochs = lambda e: data.loader(train_data, train_idx, hp.batch_size, True, ctx.seed + e,  # noqa: E731
-                                   ctx.hardware.dataloader_workers)
-    result = fit(ctx, net, epochs, step, evaluate if len(val_idx) else None)
+    train_set = TrainSet(len(train_idx), lambda order: data.loader(  # the framework shuffles (and shards under DDP)
+        train_data, train_idx[order], hp.batch_size, False, ctx.seed, ctx.hardware.dataloader_workers), hp.batch_size)
+    result = fit(ctx, net, train_set, step, evaluate if len(val_idx) else None)
 
     with ctx.phase("evaluation"):
         logits, labels, _ = _logits(ctx, net, test_data, np.arange(len(test_data)))

@@ -19,8 +19,8 @@ import torch
 from torch import nn
 
 from sciml_mlflow.core.context import RunContext
-from sciml_mlflow.training import (FitOptions, StepResult, fit, infer, option_defaults, option_error, parse_options,
-                                   seed_everything, split_indices)
+from sciml_mlflow.training import (FitOptions, StepResult, TrainSet, fit, infer, option_defaults, option_error,
+                                   parse_options, seed_everything, split_indices)
 
 from . import classical, data, dataset, quality
 from . import model as em_model
@@ -87,7 +87,9 @@ def train(ctx: RunContext) -> None:
             "train_crop_size": opts.crop_size or noisy_all.shape[1],
             "baseline_filter_sigma": filt.sigma, "baseline_filter_median_size": filt.median_size})
     per_epoch = np.repeat(train_idx, opts.crops_per_image)
-    n_batches = math.ceil(len(per_epoch) / hp.batch_size)
+    train_set = TrainSet(len(per_epoch), lambda order: data.crop_batches(  # order: the framework's (sharded under DDP)
+        noisy_t, clean_t, per_epoch[order], hp.batch_size, opts.crop_size, rng, shuffle=False), hp.batch_size)
+    n_batches = train_set.batches_per_epoch()
     loss_fn = nn.MSELoss()
 
     def step(model: nn.Module, batch: Tuple[torch.Tensor, torch.Tensor]) -> StepResult:
@@ -101,9 +103,7 @@ def train(ctx: RunContext) -> None:
         return {"val_loss": float(quality.mse_per_image(pred, clean).mean()) / peak**2, **val}
 
     schedule = _cosine(max(1, hp.epochs * n_batches)) if opts.lr_schedule == "cosine" else None
-    result = fit(ctx, net, lambda e: data.crop_batches(noisy_t, clean_t, per_epoch, hp.batch_size, opts.crop_size, rng),
-                 step, evaluate if len(val_idx) else None,
-                 FitOptions(lr_schedule=schedule, batches_per_epoch=lambda e: n_batches))
+    result = fit(ctx, net, train_set, step, evaluate if len(val_idx) else None, FitOptions(lr_schedule=schedule))
 
     with ctx.phase("evaluation"):
         pred, rate = _denoise(ctx, net, noisy_test, peak)

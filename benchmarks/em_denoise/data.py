@@ -37,9 +37,10 @@ def crops(noisy: torch.Tensor, clean: torch.Tensor, idx: np.ndarray, crop: int,
 
 
 def crop_batches(noisy: torch.Tensor, clean: torch.Tensor, per_epoch: np.ndarray, batch_size: int, crop: int,
-                 rng: np.random.Generator) -> Iterator[Tuple[torch.Tensor, torch.Tensor]]:
-    """One epoch: the crop list shuffled, then (noisy, clean) crop batches in that order."""
-    order = rng.permutation(per_epoch)
+                 rng: np.random.Generator, shuffle: bool = True) -> Iterator[Tuple[torch.Tensor, torch.Tensor]]:
+    """One epoch: the crop list (shuffled unless ``shuffle`` is off: ``fit`` orders a TrainSet itself), then
+    (noisy, clean) crop batches in that order."""
+    order = rng.permutation(per_epoch) if shuffle else per_epoch
     for s in range(0, len(order), batch_size):
         yield crops(noisy, clean, order[s : s + batch_size], crop, rng)
 

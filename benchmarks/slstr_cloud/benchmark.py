@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from sciml_mlflow.core.context import RunContext
-from sciml_mlflow.training import DeviceTimer, FitOptions, StepResult, autocast, fit, parse_options, to_device
+from sciml_mlflow.training import DeviceTimer, StepResult, TrainSet, autocast, fit, parse_options, to_device
 
 from . import baseline, data, dataset, tiling
 from . import model as unet
@@ -93,8 +93,8 @@ def train(ctx: RunContext) -> None:
             conf.add((logits > 0).cpu().numpy(), y > 0.5)
         return {"val_loss": total / max(n, 1), **conf.summary("val")}
 
-    result = fit(ctx, net, lambda e: fit_src.batches(hp.batch_size, rng), step, evaluate if len(val_src) else None,
-                 FitOptions(batches_per_epoch=lambda e: fit_src.n_batches(hp.batch_size)))
+    train_set = TrainSet(fit_src.items, lambda order: fit_src.batches_of(order, hp.batch_size, rng), hp.batch_size)
+    result = fit(ctx, net, train_set, step, evaluate if len(val_src) else None)  # fit orders (and shards) the items
     with ctx.phase("evaluation"):
         model_conf, base_conf = Confusion(), Confusion()
         for f in test_files:

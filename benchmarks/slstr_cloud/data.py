@@ -53,6 +53,29 @@ class PatchSource:
         groups = [self.files[i : i + STREAM_SCENES] for i in range(0, len(self.files), STREAM_SCENES)]
         return sum(math.ceil(len(g) * self.per_scene / batch_size) for g in groups)
 
+    @property
+    def items(self) -> int:
+        """What ``batches_of`` orders: patches when cached, scene files when streamed."""
+        return len(self) if self.cached else len(self.files)
+
+    def batches_of(self, order: np.ndarray, batch_size: int,
+                   rng: np.random.Generator) -> Iterator[Tuple[np.ndarray, np.ndarray]]:
+        """Training batches of the items ``order`` (``training.fit``'s epoch order, this rank's share under DDP):
+        cached patches in that order; streamed scene files in that order, patches shuffled per scene group."""
+        if self.cached:
+            self.preload()
+            for s in range(0, len(order), batch_size):
+                sel = np.sort(order[s : s + batch_size])
+                yield self._x[sel], self._y[sel]  # type: ignore[index]
+            return
+        files = [self.files[i] for i in order]
+        for g in range(0, len(files), STREAM_SCENES):
+            x, y = self.load(files[g : g + STREAM_SCENES])
+            idx = rng.permutation(len(x))
+            for s in range(0, len(idx), batch_size):
+                sel = np.sort(idx[s : s + batch_size])
+                yield x[sel], y[sel]
+
     def batches(self, batch_size: int, rng: Optional[np.random.Generator]) -> Iterator[Tuple[np.ndarray, np.ndarray]]:
         """Shuffled batches when ``rng`` is given, in file order otherwise."""
         if self.cached:

@@ -129,7 +129,7 @@ import numpy as np
 from torch import nn
 
 from sciml_mlflow.core.context import RunContext
-from sciml_mlflow.training import StepResult, fit, infer, parse_options, seed_everything, split_indices
+from sciml_mlflow.training import StepResult, TrainSet, fit, infer, parse_options, seed_everything, split_indices
 
 from . import data, model
 
@@ -169,8 +169,9 @@ def train(ctx: RunContext) -> None:
         pred, _ = _predict(ctx, m, x[val])
         return {{"val_loss": float(np.mean((pred - y[val]) ** 2)), **_scores(pred, y[val], "val")}}
 
-    result = fit(ctx, net, lambda e: data.batches(x[tr], y[tr], ctx.hparams.batch_size, rng), step,
-                 evaluate if len(val) else None)
+    bs = ctx.hparams.batch_size  # fit orders the items per epoch (and gives each DDP rank its shard)
+    train_set = TrainSet(len(tr), lambda order: data.batches(x[tr[order]], y[tr[order]], bs), bs)
+    result = fit(ctx, net, train_set, step, evaluate if len(val) else None)
     with ctx.phase("evaluation"):
         pred, _ = _predict(ctx, net, x_test)
         baseline = np.full_like(y_test, float(np.mean(y[tr])))  # predict the training mean: the bar to beat

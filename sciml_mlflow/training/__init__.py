@@ -13,7 +13,8 @@ from sciml_mlflow.training.optimizer import make_optimizer
 from sciml_mlflow.training.options import option_defaults, option_error, parse_options
 from sciml_mlflow.training.precision import autocast, grad_scaler, synchronize
 from sciml_mlflow.training.seeding import seed_everything
+from sciml_mlflow.training.sharding import TrainSet, epoch_order
 
-__all__ = ["DeviceTimer", "EarlyStopping", "FitOptions", "FitResult", "Inference", "StepResult",
-           "autocast", "fit", "grad_scaler", "infer", "make_optimizer", "option_defaults", "option_error",
+__all__ = ["DeviceTimer", "EarlyStopping", "FitOptions", "FitResult", "Inference", "StepResult", "TrainSet",
+           "autocast", "epoch_order", "fit", "grad_scaler", "infer", "make_optimizer", "option_defaults", "option_error",
            "parse_options", "seed_everything", "split_indices", "synchronize", "to_device"]

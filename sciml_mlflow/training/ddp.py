@@ -13,7 +13,7 @@ Only rank 0's science metrics are recorded, so compute them on the full validati
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, List, Optional, Sequence
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,19 @@ def sampler(dataset: Any, shuffle: bool = True, seed: int = 0) -> Optional[Any]:
     from torch.utils.data.distributed import DistributedSampler
 
     return DistributedSampler(dataset, shuffle=shuffle, seed=seed)
+
+
+def all_reduce_sum(values: Sequence[float]) -> List[float]:
+    """Element-wise sums of ``values`` over all ranks, in one collective (the values themselves single-process)."""
+    if not _initialized():
+        return [float(v) for v in values]
+    import torch
+    import torch.distributed as dist
+
+    device = "cuda" if dist.get_backend() == "nccl" else "cpu"
+    t = torch.tensor([float(v) for v in values], dtype=torch.float64, device=device)
+    dist.all_reduce(t)
+    return [float(v) for v in t.tolist()]
 
 
 def all_reduce_mean(value: float) -> float:

@@ -15,14 +15,16 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from sciml_mlflow.core.context import RunContext
-from sciml_mlflow.training.ddp import wrap_model
+from sciml_mlflow.errors import DistributedError
+from sciml_mlflow.training.ddp import all_reduce_sum, world, wrap_model
 from sciml_mlflow.training.device import DeviceTimer, to_device
 from sciml_mlflow.training.early_stopping import EarlyStopping
 from sciml_mlflow.training.optimizer import make_optimizer
 from sciml_mlflow.training.precision import autocast, grad_scaler
+from sciml_mlflow.training.sharding import TrainSet, epoch_order
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +49,7 @@ class FitOptions:
 
     warmup_batches: int = 2  # first batches of epoch 1 left out of throughput (at most half the epoch)
     lr_schedule: Optional[Callable[[int], float]] = None  # per-batch learning-rate factor (LambdaLR)
-    batches_per_epoch: Optional[Callable[[int], int]] = None  # when the epoch's iterable has no len()
+    batches_per_epoch: Optional[Callable[[int], int]] = None  # batch functions whose iterable has no len()
     stop_at_target: bool = False  # MLPerf style: end training the epoch the card's target is reached
 
 
@@ -57,7 +59,7 @@ class FitResult:
 
     epochs_run: int = 0
     best_epoch: int = 0
-    samples_seen: int = 0
+    samples_seen: int = 0  # over all ranks under DDP
     throughput: Optional[float] = None  # samples/s over counted (post-warm-up) batches
     counted_samples: int = 0  # samples of the batches inside the timed windows
     timed_s: float = 0.0  # seconds inside the timed windows
@@ -87,9 +89,30 @@ def _prepare_model(ctx: RunContext, model: Any) -> Any:
     return train_model
 
 
-def fit(ctx: RunContext, model: Any, data: Callable[[int], Iterable[Any]], step: Step,
+def _epoch_batches(ctx: RunContext, data: Union[TrainSet, Callable[[int], Iterable[Any]]], epoch: int,
+                   options: FitOptions) -> Tuple[Iterable[Any], Optional[int]]:
+    """The epoch's batches for this process and how many there are (None when unknown)."""
+    if isinstance(data, TrainSet):
+        order = epoch_order(data.size, epoch, ctx.seed, data.shuffle)  # this rank's share, reshuffled per epoch
+        batches = data.batches(order)
+        n = _len(batches)
+        return batches, n if n is not None else data.n_batches(len(order))
+    if world().world_size > 1:
+        raise DistributedError(
+            f"{ctx.benchmark}: training.fit was given a batch function under DDP (world size {world().world_size}), "
+            "so every rank would train on every batch; pass a training.TrainSet(size, batches, batch_size) "
+            "and the framework gives each rank its shard")
+    batches = data(epoch)
+    return batches, options.batches_per_epoch(epoch) if options.batches_per_epoch else _len(batches)
+
+
+def fit(ctx: RunContext, model: Any, data: Union[TrainSet, Callable[[int], Iterable[Any]]], step: Step,
         evaluate: Optional[Evaluate] = None, options: FitOptions = FitOptions()) -> FitResult:
-    """Train ``model`` for ``ctx.hparams.epochs`` epochs over ``data(epoch)`` batches.
+    """Train ``model`` for ``ctx.hparams.epochs`` epochs.
+
+    ``data`` is a :class:`TrainSet`: the framework draws each epoch's item order (seeded by ``ctx.seed``
+    and the epoch) and, under DDP, this rank's shard of it; the benchmark only batches those items.  A
+    plain ``data(epoch)`` batch function is still accepted single-process (the benchmark then shuffles).
 
     Per epoch it logs ``train_loss``, the ``step``'s sums divided by the epoch's samples, ``samples_seen``,
     ``learning_rate``, ``train_throughput_samples_per_s`` and ``epoch_elapsed_s``, then ``evaluate(model)``'s
@@ -111,8 +134,7 @@ def fit(ctx: RunContext, model: Any, data: Callable[[int], Iterable[Any]], step:
         t_start = time.perf_counter()
         for epoch in range(1, hp.epochs + 1):
             train_model.train()
-            batches = data(epoch)
-            n_batches = options.batches_per_epoch(epoch) if options.batches_per_epoch else _len(batches)
+            batches, n_batches = _epoch_batches(ctx, data, epoch, options)
             warmup = min(options.warmup_batches, (n_batches or 0) // 2) if epoch == 1 else 0
             loss_sum: Any = 0.0
             sums: Dict[str, Any] = {}
@@ -135,9 +157,14 @@ def fit(ctx: RunContext, model: Any, data: Callable[[int], Iterable[Any]], step:
                 counted += out.samples if b >= warmup else 0
             if timer.running:
                 timer.stop()
+            # Under DDP the epoch's sums are over all ranks' shards (one collective), so every rank logs and
+            # monitors the same train_loss: early stopping and target watching then agree across ranks.
+            names = sorted(sums)
+            totals = all_reduce_sum([float(loss_sum), float(ep_n), float(counted)] + [float(sums[k]) for k in names])
+            ep_n, world_counted = int(totals[1]), int(totals[2])
             result.samples_seen += ep_n
-            metrics: Dict[str, float] = {"train_loss": float(loss_sum) / max(ep_n, 1)}
-            metrics.update({k: float(v) / max(ep_n, 1) for k, v in sums.items()})
+            metrics: Dict[str, float] = {"train_loss": totals[0] / max(ep_n, 1)}
+            metrics.update({k: v / max(ep_n, 1) for k, v in zip(names, totals[3:])})
             metrics.update({"samples_seen": result.samples_seen, "learning_rate": opt.param_groups[0]["lr"]})
             monitor = metrics["train_loss"]
             if evaluate is not None:
@@ -146,9 +173,9 @@ def fit(ctx: RunContext, model: Any, data: Callable[[int], Iterable[Any]], step:
                     scores = dict(evaluate(model))
                 metrics.update(scores)
                 monitor = scores.get("val_loss", monitor)
-            result.counted_samples, result.timed_s = counted, timer.seconds
-            if counted and timer.seconds > 0:
-                result.throughput = counted / timer.seconds
+            result.counted_samples, result.timed_s = world_counted, timer.seconds
+            if world_counted and timer.seconds > 0:
+                result.throughput = world_counted / timer.seconds  # all ranks' samples per second
                 metrics["train_throughput_samples_per_s"] = result.throughput
             metrics["epoch_elapsed_s"] = time.perf_counter() - t_start
             ctx.metrics.log_dict(metrics, step=epoch)
