@@ -195,6 +195,29 @@ def inference(ctx: RunContext) -> None:
         writer.writerows([i, f"{{t:.6g}}", f"{{p:.6g}}"] for i, (t, p) in enumerate(zip(y, pred)))
 '''
 
+FLOPS = '''"""FLOPs probe of {name}: one signal through the card's model, counted by ``sciml_mlflow.telemetry.flops``.
+
+``tests/benchmarks/test_flops.py`` checks the card's ``flops:`` numbers against this probe; after changing the
+model, write the numbers that test reports into the card.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import torch
+
+from sciml_mlflow.telemetry.flops import FlopsProbe
+
+from . import model
+from .dataset import SAMPLES
+
+
+def probe(variant: str, mode: str, options: Mapping[str, Any]) -> FlopsProbe:
+    """A sample is one signal of ``SAMPLES`` points in both modes."""
+    return FlopsProbe(model.build(int(options.get("width", 16))), torch.zeros(1, SAMPLES), 1)
+'''
+
 CARD = '''# {name}: decay rate of a damped oscillation from its noisy samples (template from `sciml-mlflow new`).
 # Replace the task, keep the keys (schema: sciml_mlflow/config/schema.py BenchmarkConfig).
 defaults:
@@ -218,6 +241,11 @@ target:
   metric: val_rmse
   value: 0.1
   mode: min
+flops:  # FLOPs per sample (FlopCounterMode; train = forward + backward): recount with tests/benchmarks/test_flops.py
+  model: small
+  train: 5.128e5
+  inference: 1.743e5
+  options: {{width: 16}}
 options:
   width: 16  # CNN channels
 '''
@@ -245,6 +273,7 @@ rate of damped oscillations from 64 noisy samples with a small 1-D CNN, next to 
 | `dataset.py` | the generator: `SCALES` and `generate(root, scale, seed)` writing the real data layout |
 | `data.py` | data access: read a split, batch it |
 | `model.py` | the model, with save/load |
+| `flops.py` | the FLOPs probe: one sample through the model (the card's `flops:` is checked against it) |
 | `benchmark.py` | `Options`, the loss (`step`), the scores (`evaluate`, test and baseline metrics) |
 | `conf/benchmark/{name}.yaml` | the card: dataset, hyperparameters, target |
 
@@ -257,6 +286,7 @@ FILES: Dict[str, str] = {
     "benchmarks/{name}/data.py": DATA,
     "benchmarks/{name}/model.py": MODEL,
     "benchmarks/{name}/benchmark.py": BENCHMARK,
+    "benchmarks/{name}/flops.py": FLOPS,
     "benchmarks/{name}/README.md": README,
     "conf/benchmark/{name}.yaml": CARD,
     "conf/dataset/{name}_sim.yaml": DATASET_CARD,

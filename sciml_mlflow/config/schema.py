@@ -100,6 +100,21 @@ class TargetConfig:
 
 
 @dataclass
+class FlopsConfig:
+    """FLOPs per sample of the card's model, as torch's FlopCounterMode counts them (matmuls and convolutions,
+    2 per multiply-add; ``telemetry/flops.py``): ``train`` one forward + backward of a training sample (about
+    3x the forward), ``inference`` one forward of the unit ``inference_rate`` counts.  The framework logs
+    achieved FLOP/s and utilisation of the hardware's peak from them; tests/benchmarks/test_flops.py recounts
+    them from the benchmark's ``flops.probe``."""
+
+    model: str = MISSING  # the model variant the numbers are for; a run of another variant logs no FLOP/s
+    train: Optional[float] = None  # FLOPs per training sample (the unit of train_throughput_samples_per_s)
+    inference: Optional[float] = None  # FLOPs per inference sample (the unit of inference_rate)
+    options: Dict[str, Any] = field(default_factory=dict)  # option values the numbers assume; others: no FLOP/s
+    inference_rate: str = "inference_throughput_samples_per_s"  # the inference mode's throughput metric
+
+
+@dataclass
 class BenchmarkConfig:
     """A benchmark's config card: what it is, its data, model and hyperparameters."""
 
@@ -110,6 +125,7 @@ class BenchmarkConfig:
     training: TrainingConfig = field(default_factory=TrainingConfig)
     target: Optional[TargetConfig] = None  # quality target; None when the card names none
     headline: List[str] = field(default_factory=list)  # metrics the console summary and report show first
+    flops: Optional[FlopsConfig] = None  # FLOPs per sample (one number per mode); None: no FLOP/s logged
     options: Dict[str, Any] = field(default_factory=dict)  # benchmark-specific knobs (validated by the benchmark)
     bench_args: Dict[str, Any] = field(default_factory=dict)  # SciMLBench benchmark args (free-form; docs/scimlbench.md)
 

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Sequence
 
-from sciml_mlflow.run.context import build_context, target_of
+from sciml_mlflow.run.context import build_context, flops_declaration, target_of
 from sciml_mlflow.run.prepare import Prepared
 from sciml_mlflow.run.record import identity_tags, record_dataset, record_identity
 from sciml_mlflow.run.result import RunResult
@@ -64,6 +64,9 @@ def execute(p: Prepared, s: Started, overrides: Sequence[str] = ()) -> None:
     session = TelemetrySession(TelemetrySettings.from_config(cfg.hardware.telemetry), client, s.run_id, s.metrics,
                                p.hardware, target_of(cfg))
     with session:
+        flops = flops_declaration(cfg)
+        if flops is not None:
+            session.control.record_flops(flops.per_sample, rate_metric=flops.rate_metric)
         with session.phases.phase("data_staging"):
             ds = cfg.benchmark.dataset
             staged = stage_dataset(p.spec, ds.name, ds.scale, ds.root, bool(ds.get("accept_unrecorded", False)))

@@ -25,6 +25,7 @@ class SamplingControl:
         self.flops_per_sample: Optional[float] = None
         self.flops_samples: Optional[float] = None
         self.flops_seconds: Optional[float] = None
+        self.flops_rate_metric: Optional[str] = None
 
     @property
     def sampling(self) -> bool:
@@ -53,13 +54,16 @@ class SamplingControl:
             if not was_sampling:
                 self.pause()
 
-    def record_flops(self, per_sample: float, samples: Optional[float] = None, seconds: Optional[float] = None) -> None:
+    def record_flops(self, per_sample: float, samples: Optional[float] = None, seconds: Optional[float] = None,
+                     rate_metric: Optional[str] = None) -> None:
         """Declare the model's FLOPs per sample (training: forward + backward; see telemetry.flops).
 
-        Without ``samples``/``seconds`` the run uses the benchmark's logged ``train_throughput_samples_per_s``
-        (warm-up excluded), else ``samples_seen`` over the ``training`` phase time.
+        Without ``samples``/``seconds`` the run uses the logged ``rate_metric`` (default the loop's
+        ``train_throughput_samples_per_s``, warm-up excluded), else ``samples_seen`` over the ``training``
+        phase time.  The framework calls this with the card's ``flops`` declaration.
         """
         if per_sample <= 0:
             raise ValueError(f"record_flops: per_sample must be > 0 FLOPs, got {per_sample}")
         self.flops_per_sample = float(per_sample)
         self.flops_samples, self.flops_seconds = samples, seconds
+        self.flops_rate_metric = rate_metric

@@ -212,13 +212,13 @@ class TelemetrySession(contextlib.AbstractContextManager):
         if ctl.flops_samples is not None and ctl.flops_seconds:
             rate = ctl.flops_samples / ctl.flops_seconds
         else:
-            rate = self._metrics.latest("train_throughput_samples_per_s")
-            if rate is None:
+            rate = self._metrics.latest(ctl.flops_rate_metric or "train_throughput_samples_per_s")
+            if rate is None and ctl.flops_rate_metric in (None, "train_throughput_samples_per_s"):
                 seen, train_s = self._metrics.latest("samples_seen"), self.phases.durations.get("training")
                 rate = seen / train_s if seen and train_s else None
         if not rate:
-            log.info("telemetry: FLOPs declared but no throughput known (log samples_seen or "
-                     "train_throughput_samples_per_s): achieved FLOP/s not logged")
+            log.info("telemetry: FLOPs declared but no throughput known (%s not logged): achieved FLOP/s not logged",
+                     ctl.flops_rate_metric or "train_throughput_samples_per_s or samples_seen")
             return {"model_flops_per_sample": ctl.flops_per_sample}
         achieved = ctl.flops_per_sample * rate
         out = {"model_flops_per_sample": ctl.flops_per_sample, "achieved_flops_per_s": achieved}

@@ -54,6 +54,10 @@ def test_train_then_inference_through_the_framework(name: str, compose_cfg, mlfl
         train.run_id, "train_loss")
     assert len(history) >= 1, "no val_loss/train_loss per epoch: return val_loss from evaluate, or use training.fit"
     assert [m.step for m in history] == sorted(m.step for m in history), "per-epoch metrics must use step=epoch"
+    decl = cfg.benchmark.get("flops")
+    if decl is not None:  # the card's declaration times the loop's throughput (tests/benchmarks/test_flops.py checks it)
+        assert metrics["model_flops_per_sample"] == pytest.approx(decl.train), "the card's flops.train is logged"
+        assert metrics["achieved_flops_per_s"] == pytest.approx(decl.train * metrics["train_throughput_samples_per_s"])
     arts = artifact_paths(mlflow_client, train.run_id)
     assert any(a.startswith("model/") for a in arts), f"train(ctx) wrote nothing to ctx.model_dir; artifacts: {arts}"
 
@@ -66,5 +70,9 @@ def test_train_then_inference_through_the_framework(name: str, compose_cfg, mlfl
         f"inference(ctx) logs no inference_*throughput* metric: use sciml_mlflow.training.infer; logged {imetrics}")
     bad = {k: v for k, v in imetrics.items() if not math.isfinite(v)}
     assert not bad, f"inference(ctx) logged non-finite metrics {bad}"
+    if decl is not None:
+        assert decl.inference_rate in imetrics, (
+            f"flops.inference_rate names {decl.inference_rate}, which inference(ctx) does not log; logged {sorted(imetrics)}")
+        assert irun.data.metrics["achieved_flops_per_s"] == pytest.approx(decl.inference * imetrics[decl.inference_rate])
     assert any(a.startswith("outputs/") for a in artifact_paths(mlflow_client, inf.run_id)), (
         "inference(ctx) wrote no outputs: write predictions under ctx.artifacts_dir")

@@ -6,7 +6,7 @@ import pytest
 
 from sciml_mlflow.cli.main import main
 from sciml_mlflow.errors import ConfigError
-from tests.benchmarks import test_contract
+from tests.benchmarks import test_contract, test_flops
 
 
 def test_scaffold_refuses_bad_names_and_overwrites(tmp_path):
@@ -26,5 +26,6 @@ def test_new_benchmark_passes_the_contract_at_once(tmp_path, monkeypatch, compos
     assert "wrote" in capsys.readouterr().out
     monkeypatch.setenv("SCIML_MLFLOW_BENCHMARKS", str(collection))
     test_contract.test_folder_has_the_contract_files("oscillator")
+    test_flops.test_card_declares_the_flops_its_model_does("oscillator", compose_cfg)
     test_contract.test_train_then_inference_through_the_framework("oscillator", compose_cfg, mlflow_client,
                                                                   tmp_path / "runs")
