@@ -6,10 +6,11 @@ libraries (torch, mlflow) are imported only once a run really starts, so ``--hel
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Iterator, List, Optional
 
 log = logging.getLogger("sciml_mlflow")
 RESULTS: List["object"] = []  # RunResults of this process's jobs (the MLproject launcher links them)
@@ -92,6 +93,25 @@ def _compact(exc: BaseException) -> BaseException:
     return cls(str(exc))
 
 
+@contextlib.contextmanager
+def _composed_once(overrides: List[str]) -> Iterator[None]:
+    """Hydra 1.3 composes the whole config twice per command: ``Hydra.get_mode`` composes it only to read
+    ``hydra.mode`` (set by no file in conf/), then the run composes it again (~0.3 s each).  Unless the
+    command line sets ``hydra.mode`` itself, the mode is what ``-m`` says, so the first composition is
+    skipped: ``get_mode`` answers None, which Hydra reads as "run, or multirun under -m"."""
+    from hydra._internal.hydra import Hydra
+
+    original = Hydra.__dict__.get("get_mode")
+    if original is None or any(o.lstrip("+~").startswith("hydra.mode") for o in overrides):
+        yield
+        return
+    Hydra.get_mode = lambda self, config_name, overrides: None  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        Hydra.get_mode = original  # type: ignore[method-assign]
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     """Console entry (``python -m sciml_mlflow``, ``sciml-mlflow-run``, ``sciml-mlflow run``): run Hydra.
 
@@ -125,7 +145,7 @@ def main(argv: Optional[List[str]] = None) -> None:
 
     failed, killed, code = True, False, 0
     try:
-        with signals.terminating():  # SIGTERM/SIGUSR1/SIGINT -> RunTerminated: runs and sweeps end KILLED
+        with signals.terminating(), _composed_once(argv):  # SIGTERM/SIGUSR1/SIGINT -> RunTerminated: runs end KILLED
             app()
         failed = False
     except RunTerminated as exc:
