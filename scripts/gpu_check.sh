@@ -29,7 +29,7 @@ timeout 420 "$PY" scripts/gpu_check.py "$@" || status=$?
 echo "== one framework run: dms_structure, tiny, bf16, detected profile"
 home="$(mktemp -d)"
 SCIML_MLFLOW_HOME="$home" timeout 300 "$PY" -m sciml_mlflow benchmark=dms_structure benchmark.dataset.scale=tiny \
-  benchmark.model=small benchmark.training.epochs=2 hardware.precision=bf16 progress=false \
+  benchmark.model=small benchmark.training.epochs=2 hardware.precision=bf16 progress=false summary=all \
   2>&1 | grep -E "run |throughput|accuracy|energy|flops|time_to_solution|MISMATCH|Error|error" || status=$?
 echo "== done (exit $status)"
 exit $status
