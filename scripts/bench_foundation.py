@@ -8,10 +8,12 @@ Prints numbers and ratios; not a test.
        metric sink — no Hydra, no MLflow, no telemetry, no data verification;
    (b) through ``python -m sciml_mlflow`` with everything on (SQLite store, system metrics, params,
        artifacts, dataset verification).
-   Both are whole processes, alternated, ``--repeats`` times each; the ratio of medians is reported
-   (target <= 1.05 on a run of about a minute).
+   Both are whole processes, alternated, ``--repeats`` times each; the ratio of medians is reported for
+   wall time (target <= 1.02 for the default ``small`` run: the card's 6 epochs) and for CPU time (user +
+   sys of the process, less sensitive to other load on a shared machine).  The load average before and
+   after is printed: on a machine busier than its cores, the wall ratio measures the neighbours.
 
-    python scripts/bench_foundation.py [--repeats 3] [--epochs 50] [--scale small] [--patience 0]
+    python scripts/bench_foundation.py [--repeats 3] [--epochs 6] [--scale small] [--patience 10]
 """
 
 from __future__ import annotations
@@ -56,17 +58,27 @@ get("dms_structure").load().train(ctx)
 
 
 def _time(cmd: list[str], env: dict) -> float:
+    return _measure(cmd, env)[0]
+
+
+def _measure(cmd: list[str], env: dict) -> tuple[float, float]:
+    """(wall seconds, CPU seconds user + sys) of one whole process."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--epochs", type=int, default=50, help="about a minute of training on 2 cores")
+    ap.add_argument("--epochs", type=int, default=6, help="the card's epochs: the default small run")
     ap.add_argument("--scale", default="small")
-    ap.add_argument("--patience", type=int, default=0, help="early-stopping patience (0: run every epoch)")
+    ap.add_argument("--patience", type=int, default=10, help="early-stopping patience (the card's 10)")
     args = ap.parse_args()
     py = sys.executable
     home = Path(tempfile.mkdtemp(prefix="sciml-bench-"))
@@ -87,14 +99,17 @@ def main() -> None:
     from sciml_mlflow.data.staging import dataset_dir
 
     data = dataset_dir("dms_sim", args.scale)
+    load0 = os.getloadavg()[0]
     bare, framework = [], []
     for _ in range(args.repeats):
-        bare.append(_time([py, "-c", BARE, str(args.epochs), args.scale, str(data), str(args.patience)], env))
-        framework.append(_time([py, "-m", "sciml_mlflow", *overrides], env))
-    b, f = statistics.median(bare), statistics.median(framework)
-    print(f"bare PyTorch training  : median {b:.1f} s  {[round(x, 1) for x in bare]}")
-    print(f"python -m sciml_mlflow : median {f:.1f} s  {[round(x, 1) for x in framework]}")
-    print(f"overhead ratio framework/bare: {f / b:.3f} (target <= 1.05)")
+        bare.append(_measure([py, "-c", BARE, str(args.epochs), args.scale, str(data), str(args.patience)], env))
+        framework.append(_measure([py, "-m", "sciml_mlflow", *overrides], env))
+    print(f"load average (1 min) before {load0:.1f}, after {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    for i, what in ((0, "wall"), (1, "CPU ")):
+        b, f = statistics.median(x[i] for x in bare), statistics.median(x[i] for x in framework)
+        print(f"{what} bare PyTorch training  : median {b:.1f} s  {[round(x[i], 1) for x in bare]}")
+        print(f"{what} python -m sciml_mlflow : median {f:.1f} s  {[round(x[i], 1) for x in framework]}")
+        print(f"{what} ratio framework/bare: {f / b:.3f} (target <= 1.02); fixed cost {f - b:.1f} s")
 
 
 if __name__ == "__main__":
