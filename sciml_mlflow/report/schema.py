@@ -12,6 +12,8 @@ from typing import List, Optional
 
 from omegaconf import MISSING
 
+from sciml_mlflow.tracking.metric_keys import TRAINING_ENERGY
+
 FIGURE_KINDS = ("time_to_target", "energy_to_target", "metric", "per_watt", "expression")
 AGGREGATES = ("mean_ci", "olympic", "median", "min", "max", "sum")
 REDUCTIONS = ("last", "max", "min", "mean", "first")
@@ -53,7 +55,7 @@ class ReportConfig:
     bars: List[str] = field(default_factory=list)  # figures drawn as per-hardware bars; empty: all mean_ci ones
     elapsed_metric: str = "epoch_elapsed_s"  # per-epoch training time since training start (step = epoch)
     energy_metric: str = "system/total_energy_joules"  # cumulative energy samples (joules, timestamped)
-    energy_phase_metric: str = "energy/training_joules"  # training-phase energy total (fallback)
+    energy_phase_metric: str = TRAINING_ENERGY  # training-phase energy total (fallback)
     power_metric: str = "system/total_power_watts"  # power samples (fallback for per_watt)
     confidence: float = 0.95  # confidence level of mean_ci intervals (Student t)
     log_to_mlflow: bool = True  # also log the outputs as artifacts of a "report" run
