@@ -32,7 +32,7 @@ def _plt() -> Any:
 
 
 def _label(key: Tuple[str, ...]) -> str:
-    return " / ".join(key)
+    return " / ".join(k for k in key if k != "-") or "-"  # unset keys (no options varied, ...) say nothing
 
 
 def _safe(name: str) -> str:
@@ -62,6 +62,8 @@ def pareto_front(points: List[Tuple[float, float]], y_higher: bool = True) -> Li
 
 
 def _benchmark_of(summary: Summary, group: Group) -> str:
+    if group.benchmark != "-":
+        return group.benchmark
     by = list(summary.cfg.group_by)
     if "benchmark" in by:
         return group.key[by.index("benchmark")]

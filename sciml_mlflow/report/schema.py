@@ -45,9 +45,12 @@ class ReportConfig:
     filter: Optional[str] = None  # MLflow search filter string, e.g. "tags.`sweep.id` = 'abc'"
     mode: Optional[str] = "train"  # keep runs whose tag mode equals this; null: all
     statuses: List[str] = field(default_factory=lambda: ["FINISHED"])  # run statuses kept
-    group_by: List[str] = field(default_factory=lambda: ["benchmark", "hardware"])  # tag or dotted param keys
+    # what makes runs comparable (report.grouping): benchmark, dataset, model, options, hardware, rules;
+    # any tag or dotted param key may be added or used instead
+    group_by: List[str] = field(default_factory=lambda: ["benchmark", "dataset", "model", "options", "hardware",
+                                                         "rules"])
     rank_by: Optional[str] = None  # figure ranked on; None: the first figure
-    rank_within: List[str] = field(default_factory=lambda: ["benchmark"])  # ranks restart per value of these
+    rank_within: List[str] = field(default_factory=lambda: ["benchmark", "dataset"])  # ranks restart per value
     pareto_x: Optional[str] = "time_to_target"  # figure on the Pareto plot's x axis (lower is better)
     pareto_y: Optional[str] = None  # figure on its y axis; None: the first figure with better=higher
     curve_metric: Optional[str] = None  # learning curves; None: each run's benchmark.target.metric param
