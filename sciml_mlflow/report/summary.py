@@ -35,6 +35,7 @@ class Group:
     rank: Optional[int] = None
     flags: List[str] = field(default_factory=list)  # duplicate seeds, mixed datasets
     benchmark: str = MISSING_VALUE
+    raw_key: Tuple[str, ...] = ()  # the key grouped and ranked on (``key`` is its display: dataset @digest)
 
 
 @dataclass
@@ -83,7 +84,7 @@ def summarize(runs: List[RunRecord], cfg: ReportConfig) -> Summary:
         values = {r.run_id: compute(r, summary.figures, cfg) for r in members}
         shown = tuple(grouping.dataset_label(v, members) if k == "dataset" else v for k, v in zip(by, key))
         g = Group(shown, members, values, flags=grouping.flags(members),
-                  benchmark=grouping.benchmark_of(key, by, members) or MISSING_VALUE)
+                  benchmark=grouping.benchmark_of(key, by, members) or MISSING_VALUE, raw_key=key)
         for spec in summary.figures:
             g.aggregates[spec.name] = aggregate(spec.aggregate, [values[r.run_id][spec.name].value for r in members],
                                                 cfg.confidence)
@@ -101,14 +102,15 @@ def _rank(summary: Summary) -> None:
     within = [summary.cfg.group_by.index(k) for k in summary.cfg.rank_within if k in summary.cfg.group_by]
     partitions: Dict[Tuple[str, ...], List[Group]] = {}
     for g in summary.groups:
-        partitions.setdefault(tuple(g.key[i] for i in within), []).append(g)
+        partitions.setdefault(tuple((g.raw_key or g.key)[i] for i in within), []).append(g)
     sign = 1.0 if spec.better == "lower" else -1.0
     for members in partitions.values():
         valid = sorted((g for g in members if g.aggregates[spec.name].valid),
                        key=lambda g: sign * float(g.aggregates[spec.name].value))  # type: ignore[arg-type]
         for i, g in enumerate(valid, 1):
             g.rank = i
-    summary.groups.sort(key=lambda g: (tuple(g.key[i] for i in within), g.rank is None, g.rank or 0, g.key))
+    summary.groups.sort(key=lambda g: (tuple((g.raw_key or g.key)[i] for i in within), g.rank is None, g.rank or 0,
+                                       g.key))
 
 
 def fmt(value: Optional[float], digits: int = 4) -> str:

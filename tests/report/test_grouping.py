@@ -47,6 +47,9 @@ def test_tiny_small_and_options_are_never_averaged_together():
     assert ("dms_structure_sim/tiny @aaaa1111", "small", "learning_rate=0.1") in rows  # only what differs is shown
     assert ("dms_structure_sim/tiny @aaaa1111", "reference", "learning_rate=0.001") in rows
     assert all(not g.flags for g in summary.groups)
+    tiny = sorted((g.rank, g.key[2], g.key[3]) for g in summary.groups if "/tiny" in g.key[1])
+    assert tiny == [(1, "small", "learning_rate=0.001"), (2, "reference", "learning_rate=0.001"),
+                    (3, "small", "learning_rate=0.1")]  # ranked within benchmark and dataset
 
 
 def test_duplicate_seeds_and_mixed_datasets_are_flagged():
