@@ -70,10 +70,16 @@ def log_pytorch_model(module: Any, input_example: Any, name: str = MODEL_NAME) -
         # requirements stated, not inferred: inference starts a subprocess that re-imports the model (slow).
         # pickle, not MLflow 3's default pt2: torch.export fixes the example's batch size and image size into
         # the graph (inference batches and whole images then fail) and its module refuses .eval()/.to().
-        info = mlflow.pytorch.log_model(module_cpu, name=name, signature=signature, input_example=example.numpy(),
-                                        serialization_format="pickle",
-                                        pip_requirements=[f"torch=={torch.__version__.split('+')[0]}",
-                                                          f"mlflow=={mlflow.__version__}"])
+        flavor_log = logging.getLogger("mlflow.pytorch")
+        level = flavor_log.level
+        flavor_log.setLevel(logging.ERROR)  # its warning on every pickle save says nothing new (docs/decisions.md)
+        try:
+            info = mlflow.pytorch.log_model(module_cpu, name=name, signature=signature, input_example=example.numpy(),
+                                            serialization_format="pickle",
+                                            pip_requirements=[f"torch=={torch.__version__.split('+')[0]}",
+                                                              f"mlflow=={mlflow.__version__}"])
+        finally:
+            flavor_log.setLevel(level)
         log.info("logged the trained model as %s", info.model_uri)
         return str(info.model_uri)
     except Exception as exc:  # noqa: BLE001 - a model that cannot be logged leaves its raw files
