@@ -109,7 +109,7 @@ def run_variant(name, changes, args, torch, profile_cfg):
             inf = infer(ctx, lambda b: net(b[0]).float(), batches, size=lambda o: len(o))
     peak = dict(hw.peak_flops).get(hw.precision)
     achieved = flops * (res.throughput or 0.0)
-    energy = sink.latest("energy/training_joules")
+    energy = sink.latest("system/energy_training_joules")
     return {
         "variant": name, "train_samples_per_s": res.throughput, "infer_samples_per_s": inf.rate,
         "flops_per_sample": flops, "achieved_tflops": achieved / 1e12,

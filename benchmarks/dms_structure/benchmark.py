@@ -94,13 +94,14 @@ def train(ctx: RunContext) -> None:
         log.info("dms_structure: %s", ", ".join(f"{k}={v:.4g}" for k, v in final.items()))
     with ctx.phase("writing_outputs"):
         dms_model.save(net, meta, ctx.model_dir)
+        ctx.log_model(net, test_data[[0]][0])  # the MLflow model; input example: one test pattern
 
 
 def inference(ctx: RunContext) -> None:
     """Classify ``test/`` with the trained model; accuracy from argmax predictions vs labels."""
     seed_everything(ctx.seed)
     with ctx.phase("data_loading"):
-        net, meta = dms_model.load(ctx.model_dir, ctx.device)
+        net, meta = dms_model.load(ctx.model_dir, ctx.device, ctx.load_model())
         multi_label = meta.multi_label
         asked = parse_options(Options, ctx.options, "dms_structure").multi_label
         if asked != multi_label:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 from torch import nn
@@ -98,8 +98,9 @@ def save(model: nn.Module, meta: ModelMeta, model_dir: Path) -> List[Path]:
     return [weights, meta.save(model_dir)]
 
 
-def load(model_dir: Path, device: str = "cpu") -> Tuple[DMSNet, ModelMeta]:
-    """Rebuild the trained model from ``model_dir`` (as written by :func:`save`)."""
+def load(model_dir: Path, device: str = "cpu", module: Optional[nn.Module] = None) -> Tuple[nn.Module, ModelMeta]:
+    """Rebuild the trained model from ``model_dir`` (as written by :func:`save`); ``module``: the run's
+    MLflow model (``ctx.load_model()``), used instead of the raw weights when given."""
     model_dir = Path(model_dir)
     missing: Sequence[str] = [n for n in (WEIGHTS_FILE, META_FILE) if not (model_dir / n).is_file()]
     if missing:
@@ -107,6 +108,8 @@ def load(model_dir: Path, device: str = "cpu") -> Tuple[DMSNet, ModelMeta]:
             f"dms_structure: {model_dir} lacks {', '.join(missing)}; run training first (mode=train)"
         )
     meta = ModelMeta.load(model_dir)
+    if module is not None:
+        return module.to(device).eval(), meta
     model = build_model(meta)
     model.load_state_dict(torch.load(model_dir / WEIGHTS_FILE, map_location=device, weights_only=True))
     return model.to(device).eval(), meta

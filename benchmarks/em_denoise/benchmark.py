@@ -117,6 +117,8 @@ def train(ctx: RunContext) -> None:
         log.info("em_denoise: %s", ", ".join(f"{k}={v:.4g}" for k, v in final.items()))
     with ctx.phase("writing_outputs"):
         em_model.save(net, meta, ctx.model_dir)
+        example = np.ascontiguousarray(noisy_test[:1, None, :64, :64] / peak, dtype=np.float32)
+        ctx.log_model(net, torch.from_numpy(example))  # the MLflow model; input example: a test crop
 
 
 def inference(ctx: RunContext) -> None:
@@ -124,7 +126,7 @@ def inference(ctx: RunContext) -> None:
     opts = parse_options(Options, ctx.options, "em_denoise")
     seed_everything(ctx.seed)
     with ctx.phase("data_loading"):
-        net, meta = em_model.load(ctx.model_dir, ctx.device)
+        net, meta = em_model.load(ctx.model_dir, ctx.device, ctx.load_model())
         noisy, clean = dataset.load_split(ctx.data_dir, "test")
     with ctx.phase("evaluation"):
         pred, rate = _denoise(ctx, net, noisy, meta.data_range)

@@ -14,7 +14,7 @@ import json
 import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 from torch import nn
@@ -97,8 +97,9 @@ def save(net: nn.Module, meta: ModelMeta, model_dir: Path) -> None:
     tmp.replace(model_dir / META_FILE)
 
 
-def load(model_dir: Path, device: str) -> Tuple[UNet, ModelMeta]:
-    """The trained network (eval mode, on ``device``) and its metadata, from a folder ``save`` wrote."""
+def load(model_dir: Path, device: str, module: Optional[nn.Module] = None) -> Tuple[nn.Module, ModelMeta]:
+    """The trained network (eval mode, on ``device``) and its metadata, from a folder ``save`` wrote;
+    ``module``: the run's MLflow model (``ctx.load_model()``), used instead of the raw weights when given."""
     weights, meta_file = model_dir / WEIGHTS_FILE, model_dir / META_FILE
     if not weights.is_file() or not meta_file.is_file():
         raise FileNotFoundError(
@@ -106,6 +107,8 @@ def load(model_dir: Path, device: str) -> Tuple[UNet, ModelMeta]:
             "run mode=train first, or pass model_uri=<training run id>"
         )
     meta = ModelMeta(**json.loads(meta_file.read_text()))
+    if module is not None:
+        return module.to(device).eval(), meta
     net = build_model(meta.variant)
     net.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
     return net.to(device).eval(), meta

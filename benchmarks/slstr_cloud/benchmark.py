@@ -108,13 +108,15 @@ def train(ctx: RunContext) -> None:
         log.info("slstr_cloud: %s", ", ".join(f"{k}={v:.4g}" for k, v in final.items()))
     with ctx.phase("writing_outputs"):
         unet.save(net, meta, ctx.model_dir)
+        x, _ = next(val_src.batches(1, None)) if len(val_src) else next(fit_src.batches(1, None))
+        ctx.log_model(net, torch.from_numpy(np.ascontiguousarray(x[:1, :, :64, :64])))  # input example: a patch corner
 
 
 def inference(ctx: RunContext) -> None:
     """Mask every test scene with the trained model; score against ``bayes``; write masks and previews."""
     opts = parse_options(Options, ctx.options, "slstr_cloud")
     with ctx.phase("data_loading"):
-        net, meta = unet.load(ctx.model_dir, ctx.device)
+        net, meta = unet.load(ctx.model_dir, ctx.device, ctx.load_model())
         _, test_files = dataset.split_files(dataset.scene_files(ctx.data_dir), meta.train_fraction)
         leaked = sorted(set(meta.train_files) & {f.name for f in test_files})
         if leaked:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 from torch import nn
@@ -118,8 +118,9 @@ def save(net: UNet, meta: ModelMeta, model_dir: Path) -> None:
     tmp.replace(model_dir / META_FILE)
 
 
-def load(model_dir: Path, device: str) -> Tuple[UNet, ModelMeta]:
-    """The trained network (eval mode, on ``device``) and its metadata."""
+def load(model_dir: Path, device: str, module: Optional[nn.Module] = None) -> Tuple[nn.Module, ModelMeta]:
+    """The trained network (eval mode, on ``device``) and its metadata; ``module``: the run's MLflow model
+    (``ctx.load_model()``), used instead of the raw weights when given."""
     weights, meta_file = model_dir / WEIGHTS_FILE, model_dir / META_FILE
     if not weights.is_file() or not meta_file.is_file():
         from sciml_mlflow.errors import DataError
@@ -127,6 +128,8 @@ def load(model_dir: Path, device: str) -> Tuple[UNet, ModelMeta]:
         raise DataError(f"slstr_cloud: no trained model in {model_dir} (expected {WEIGHTS_FILE} and {META_FILE}); "
                         "run mode=train first or pass model_uri=<training run id>")  # fmt: skip
     meta = ModelMeta(**json.loads(meta_file.read_text()))
+    if module is not None:
+        return module.to(device).eval(), meta
     net = build_model(meta)
     net.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
     return net.to(device).eval(), meta

@@ -2,16 +2,16 @@
 
 A scientist reads the last lines of a run to learn whether it worked: the target (reached or not, and
 when), then the metrics the benchmark card names as its headline, in the card's order.  Every other
-science metric is one ``summary=all`` away (and always in MLflow); telemetry (``system/``, ``telemetry/``)
-and phase timings (``time/``) are never listed here.
+science metric is one ``summary=all`` away (and always in MLflow); the framework's own measurements
+(``system/...``: telemetry, phase times and energies) are never listed here.
 """
 
 from __future__ import annotations
 
 from typing import Any, List, Mapping, Optional, Sequence
 
-#: metric prefixes that are not science results (the UI and the report show them elsewhere)
-NOT_SCIENCE = ("system/", "time/", "telemetry/", "sweep/")
+from sciml_mlflow.tracking.metric_keys import is_system
+
 MODES = ("headline", "all")
 
 
@@ -44,7 +44,7 @@ def summary_lines(metrics: Mapping[str, float], headline: Sequence[str] = (), ta
         if key not in shown:
             lines.append(f"  {key:40s} {_fmt(metrics.get(key))}")
             shown.append(key)
-    rest = sorted(k for k in metrics if k not in shown and not k.startswith(NOT_SCIENCE))
+    rest = sorted(k for k in metrics if k not in shown and not is_system(k))
     if mode == "all":
         lines += [f"  {key:40s} {_fmt(metrics[key])}" for key in rest]
     elif rest:
@@ -52,4 +52,4 @@ def summary_lines(metrics: Mapping[str, float], headline: Sequence[str] = (), ta
     return lines
 
 
-__all__ = ["summary_lines", "NOT_SCIENCE", "MODES"]
+__all__ = ["summary_lines", "MODES"]

@@ -87,7 +87,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Tuple
+from typing import Optional, Tuple
 
 import torch
 from torch import nn
@@ -104,11 +104,15 @@ def save(net: nn.Module, width: int, model_dir: Path) -> None:
     (Path(model_dir) / "model.json").write_text(json.dumps({{"width": width}}))
 
 
-def load(model_dir: Path, device: str) -> Tuple[nn.Module, int]:
+def load(model_dir: Path, device: str, module: Optional[nn.Module] = None) -> Tuple[nn.Module, int]:
+    """The trained net and its width; ``module`` (the run's MLflow model, ``ctx.load_model()``) replaces the
+    raw weights when given."""
     meta = Path(model_dir) / "model.json"
     if not meta.is_file():
         raise FileNotFoundError(f"{name}: no trained model in {{model_dir}}; run mode=train first")
     width = int(json.loads(meta.read_text())["width"])
+    if module is not None:
+        return module.to(device).eval(), width
     net = build(width)
     net.load_state_dict(torch.load(Path(model_dir) / "model.pt", map_location=device))
     return net.to(device).eval(), width
@@ -126,6 +130,7 @@ from dataclasses import dataclass
 from typing import Dict
 
 import numpy as np
+import torch
 from torch import nn
 
 from sciml_mlflow.core.context import RunContext
@@ -179,11 +184,12 @@ def train(ctx: RunContext) -> None:
         ctx.metrics.log_dict(final, step=result.epochs_run)
     with ctx.phase("writing_outputs"):
         model.save(net, opts.width, ctx.model_dir)
+        ctx.log_model(net, torch.as_tensor(x_test[:1], dtype=torch.float32))  # the MLflow model + input example
 
 
 def inference(ctx: RunContext) -> None:
     with ctx.phase("data_loading"):
-        net, _ = model.load(ctx.model_dir, ctx.device)
+        net, _ = model.load(ctx.model_dir, ctx.device, ctx.load_model())
         x, y = data.load(ctx.data_dir, "test")
     with ctx.phase("evaluation"):
         pred, rate = _predict(ctx, net, x, warmup=1)

@@ -85,6 +85,14 @@ class TelemetryControl(Protocol):
                      seconds: Optional[float] = None, rate_metric: Optional[str] = None) -> None: ...
 
 
+class ModelRecorder(Protocol):
+    """The run's MLflow model (sciml_mlflow.tracking.models.RunModels implements it)."""
+
+    def log(self, module: Any, input_example: Any) -> None: ...
+
+    def load(self, device: str) -> Optional[Any]: ...
+
+
 @dataclass(frozen=True)
 class RunContext:
     """Everything a benchmark entry point may use.
@@ -94,6 +102,7 @@ class RunContext:
     - ``model_dir``: train writes the trained model here; inference finds it here.
     - ``metrics``: science-metric logger (buffered; cheap enough to call every step).
     - ``telemetry``: coarse control of system sampling (pause/resume/monitor) and FLOP declaration.
+    - ``models``: the run's MLflow model (``log_model`` in training, ``load_model`` in inference).
     """
 
     benchmark: str
@@ -114,6 +123,7 @@ class RunContext:
     phases: Optional[PhaseRecorder] = None
     telemetry: Optional[TelemetryControl] = None  # pause()/resume()/monitor()/record_flops(); None: telemetry off
     bench_args: Mapping[str, Any] = field(default_factory=dict)  # benchmark.bench_args (SciMLBench benchmarks)
+    models: Optional[ModelRecorder] = None  # None: no MLflow model (tests' contexts, DDP ranks)
 
     @classmethod
     def for_tests(cls, data_dir: Path, output_dir: Path, metrics: MetricSink, benchmark: str = "test",
@@ -152,6 +162,19 @@ class RunContext:
         if self.telemetry is None:
             return self.phase(region)
         return self.telemetry.monitor(region)
+
+    def log_model(self, module: Any, input_example: Any) -> None:
+        """Hand the trained ``torch.nn.Module`` to the framework, with a small batch of real inputs (one or
+        two samples, as the module takes them): after the entry point returns it is logged as the run's MLflow
+        model (``mlflow.pytorch``, signature inferred from the example), listed in MLflow's Models column.
+        The benchmark's own files in ``model_dir`` are kept too (its metadata: label names, normalisation)."""
+        if self.models is not None:
+            self.models.log(module, input_example)
+
+    def load_model(self) -> Optional[Any]:
+        """Inference: the trained module, loaded with ``mlflow.pytorch.load_model`` on ``device``; None when
+        the training run logged no MLflow model (older runs: the benchmark loads its raw files)."""
+        return self.models.load(self.device) if self.models is not None else None
 
     def progress(self, iterable: Iterable[T], total: Optional[int] = None, description: str = "") -> Iterator[T]:
         """Wrap an iterable in a rich progress bar (one per epoch), or pass it through when disabled."""

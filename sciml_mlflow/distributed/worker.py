@@ -31,14 +31,15 @@ class _DroppedMetrics:
 
 
 class _SystemOnly:
-    """Telemetry sink of ranks != 0: forwards ``system/...`` metrics to rank 0's run, drops the rest (so it
-    never sees a science metric: no listener fires and nothing is ``latest``)."""
+    """Telemetry sink of ranks != 0: forwards this rank's samples (``system/rank_<r>/...``) to rank 0's run,
+    drops the rest (science and its own phase times, which rank 0 logs: no listener fires and nothing is
+    ``latest``)."""
 
     def __init__(self, inner: Any) -> None:
         self._inner = inner
 
     def log(self, name: str, value: float, step: int = 0) -> None:
-        if name.startswith("system/"):
+        if name.startswith("system/rank_"):
             self._inner.log(name, value, step)
 
     def log_dict(self, metrics: Mapping[str, float], step: int = 0) -> None:

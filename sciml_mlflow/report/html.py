@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Dict
 
-from sciml_mlflow.report.summary import Summary, table_rows
+from sciml_mlflow.report.summary import Summary, tables
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem;color:#222;max-width:1200px}
@@ -32,7 +32,6 @@ def _img(path: Path) -> str:
 
 def render(summary: Summary, plots: Dict[str, Path], source: str) -> str:
     """The page as one string (tables + inline images)."""
-    header, rows = table_rows(summary)
     esc = html.escape
     parts = ["<!DOCTYPE html>", "<html lang='en'><head><meta charset='utf-8'>",
              f"<title>{esc(summary.cfg.title)}</title><style>{_STYLE}</style></head><body>",
@@ -43,10 +42,12 @@ def render(summary: Summary, plots: Dict[str, Path], source: str) -> str:
     if rank is not None:
         parts.append(f"<p>Ranked by <code>{esc(rank.name)}</code> ({esc(rank.better)} is better); &plusmn; is the "
                      f"{summary.cfg.confidence:.0%} confidence half-width (Student t) over the group's runs.</p>")
-    parts.append("<table id='groups'><thead><tr>" + "".join(f"<th>{esc(h)}</th>" for h in header) + "</tr></thead><tbody>")
-    for r in rows:
-        parts.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>")
-    parts.append("</tbody></table>")
+    for bench, header, rows in tables(summary):  # one table per benchmark: its own columns, no '-' of others
+        parts.append(f"<h2>{esc(bench)}</h2><table class='groups' data-benchmark='{esc(bench)}'><thead><tr>"
+                     + "".join(f"<th>{esc(h)}</th>" for h in header) + "</tr></thead><tbody>")
+        for r in rows:
+            parts.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>")
+        parts.append("</tbody></table>")
     parts.append("<h2>Figures of merit</h2><table id='figures'><thead><tr><th>name</th><th>kind</th><th>aggregate</th>"
                  "<th>better</th><th>description</th></tr></thead><tbody>")
     for f in summary.figures:

@@ -1,12 +1,12 @@
 """The group table as LaTeX (booktabs), ready to paste into a paper; the Markdown twin is report.md.
 
-Cells are the same display strings as the HTML and Markdown tables (``summary.table_rows``), with
+Cells are the same display strings as the HTML and Markdown tables (``summary.tables``, one table per benchmark), with
 LaTeX's special characters escaped and ``±`` typeset as ``$\\pm$``.
 """
 
 from __future__ import annotations
 
-from sciml_mlflow.report.summary import Summary, table_rows
+from sciml_mlflow.report.summary import Summary, tables
 
 _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
             "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
@@ -18,19 +18,22 @@ def escape(text: str) -> str:
 
 
 def latex_table(summary: Summary) -> str:
-    """A ``table`` environment with a ``tabular`` of the groups (needs ``\\usepackage{booktabs}``)."""
-    header, rows = table_rows(summary)
-    lines = [r"\begin{table}[t]", r"\centering", r"\small",
-             r"\begin{tabular}{" + "l" * (len(header) - len(summary.figures)) + "r" * len(summary.figures) + "}",
-             r"\toprule", " & ".join(escape(h) for h in header) + r" \\", r"\midrule"]
-    lines += [" & ".join(escape(c) for c in row) + r" \\" for row in rows]
-    rank = summary.rank_figure
-    caption = escape(summary.cfg.title)
-    if rank is not None:
-        caption += (f"; ranked by {escape(rank.name)} ({rank.better} is better), $\\pm$ is the "
-                    f"{summary.cfg.confidence:.0%} confidence half-width".replace("%", r"\%"))
-    lines += [r"\bottomrule", r"\end{tabular}", r"\caption{" + caption + "}", r"\end{table}"]
-    return "\n".join(lines) + "\n"
+    """One ``table`` environment per benchmark, each a ``tabular`` of its groups (needs ``\\usepackage{booktabs}``)."""
+    out = []
+    for bench, header, rows in tables(summary):
+        n_text = 2 + len(summary.cfg.group_by)  # rank, the group keys, runs
+        lines = [r"\begin{table}[t]", r"\centering", r"\small",
+                 r"\begin{tabular}{" + "l" * n_text + "".join("l" if h == "flags" else "r" for h in header[n_text:]) + "}",
+                 r"\toprule", " & ".join(escape(h) for h in header) + r" \\", r"\midrule"]
+        lines += [" & ".join(escape(c) for c in row) + r" \\" for row in rows]
+        rank = summary.rank_figure
+        caption = f"{escape(summary.cfg.title)}: {escape(bench)}"
+        if rank is not None:
+            caption += (f"; ranked by {escape(rank.name)} ({rank.better} is better), $\\pm$ is the "
+                        f"{summary.cfg.confidence:.0%} confidence half-width".replace("%", r"\%"))
+        lines += [r"\bottomrule", r"\end{tabular}", r"\caption{" + caption + "}", r"\end{table}"]
+        out.append("\n".join(lines) + "\n")
+    return "\n".join(out)
 
 
 __all__ = ["latex_table", "escape"]

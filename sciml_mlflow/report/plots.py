@@ -32,7 +32,15 @@ def _plt() -> Any:
 
 
 def _label(key: Tuple[str, ...]) -> str:
-    return " / ".join(key)
+    return " / ".join(k for k in key if k != "-") or "-"  # unset keys (no options varied, ...) say nothing
+
+
+def _labels(groups: List[Group]) -> Dict[int, str]:
+    """Short labels for the groups drawn together: only the key parts that differ between them (six group
+    keys written out overflow a Pareto plot); all of them when every part is shared."""
+    keys = [g.key for g in groups]
+    varying = [i for i in range(len(keys[0]) if keys else 0) if len({k[i] for k in keys}) > 1]
+    return {id(g): _label(tuple(g.key[i] for i in varying) if varying else g.key) for g in groups}
 
 
 def _safe(name: str) -> str:
@@ -62,6 +70,8 @@ def pareto_front(points: List[Tuple[float, float]], y_higher: bool = True) -> Li
 
 
 def _benchmark_of(summary: Summary, group: Group) -> str:
+    if group.benchmark != "-":
+        return group.benchmark
     by = list(summary.cfg.group_by)
     if "benchmark" in by:
         return group.key[by.index("benchmark")]
@@ -83,8 +93,10 @@ def _axis_label(name: str, unit: str) -> str:
 
 def _pareto_y(summary: Summary, groups: List[Group]) -> Optional[str]:
     """The configured quality figure when this benchmark has it, else its first higher-is-better metric."""
-    candidates = ([summary.cfg.pareto_y] if summary.cfg.pareto_y else []) + [
-        f.name for f in summary.figures if f.better == "higher" and f.kind == "metric"]
+    higher = {f.name for f in summary.figures if f.better == "higher" and f.kind == "metric"}
+    headline = [m for m in summary.headlines.get(groups[0].benchmark, []) if m in higher] if groups else []
+    candidates = ([summary.cfg.pareto_y] if summary.cfg.pareto_y else []) + headline + [
+        f.name for f in summary.figures if f.name in higher]
     for name in candidates:
         if any(g.aggregates.get(name) is not None and g.aggregates[name].valid for g in groups):
             return name
@@ -105,6 +117,7 @@ def _pareto(summary: Summary, out: Path) -> Dict[str, Path]:
             continue
         fig, ax = plt.subplots(figsize=(6.4, 4.2))
         points = []
+        labels = _labels(groups)
         for i, g in enumerate(groups):
             color = f"C{i % 10}"
             run_pts = [(g.values[r.run_id][xname].value, g.values[r.run_id][yname].value) for r in g.runs]
@@ -115,7 +128,7 @@ def _pareto(summary: Summary, out: Path) -> Dict[str, Path]:
             if ax_.valid and ay.valid:
                 points.append((float(ax_.value), float(ay.value)))  # type: ignore[arg-type]
                 ax.scatter([ax_.value], [ay.value], s=60, marker="D", edgecolor="black", color=color, zorder=3)
-                ax.annotate(_label(g.key), (ax_.value, ay.value), fontsize=7, xytext=(4, 4),
+                ax.annotate(labels[id(g)], (ax_.value, ay.value), fontsize=7, xytext=(4, 4),
                             textcoords="offset points")
         if not points:
             plt.close(fig)
@@ -150,7 +163,8 @@ def _bars(summary: Summary, out: Path) -> Dict[str, Path]:
         ax.bar(range(len(groups)), vals, yerr=list(zip(*errs)), capsize=4,
                color=[f"C{i % 10}" for i in range(len(groups))])
         ax.set_xticks(range(len(groups)))
-        ax.set_xticklabels([_label(g.key) for g in groups], rotation=30, ha="right", fontsize=8)
+        labels = _labels(groups)
+        ax.set_xticklabels([labels[id(g)] for g in groups], rotation=30, ha="right", fontsize=8)
         ax.set_ylabel(_axis_label(name, spec.unit))
         if high == 1.0:
             ax.set_ylim(0, 1.0)
@@ -180,6 +194,7 @@ def _curves(summary: Summary, out: Path) -> Optional[Path]:
     cols = min(len(metrics), 2)
     rows = math.ceil(len(metrics) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(6.0 * cols, 3.8 * rows), squeeze=False)
+    labels = _labels(summary.groups)
     for ax, metric in zip(axes.flat, metrics):
         targets = set()
         for i, g in enumerate(summary.groups):
@@ -190,7 +205,7 @@ def _curves(summary: Summary, out: Path) -> Optional[Path]:
                 seed = r.get("seed") or str(j)
                 ax.plot([p[0] for p in hist], [p[1] for p in hist], color=f"C{i % 10}",
                         linestyle=LINESTYLES[j % len(LINESTYLES)], marker="o", markersize=2.5, linewidth=1.2,
-                        label=f"{_label(g.key)}, seed {seed}")
+                        label=f"{labels[id(g)]}, seed {seed}")
                 if r.params.get("benchmark.target.metric") == metric:
                     try:
                         targets.add(float(r.params.get("benchmark.target.value", "nan")))

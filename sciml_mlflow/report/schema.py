@@ -12,6 +12,8 @@ from typing import List, Optional
 
 from omegaconf import MISSING
 
+from sciml_mlflow.tracking.metric_keys import TRAINING_ENERGY
+
 FIGURE_KINDS = ("time_to_target", "energy_to_target", "metric", "per_watt", "expression")
 AGGREGATES = ("mean_ci", "olympic", "median", "min", "max", "sum")
 REDUCTIONS = ("last", "max", "min", "mean", "first")
@@ -43,9 +45,12 @@ class ReportConfig:
     filter: Optional[str] = None  # MLflow search filter string, e.g. "tags.`sweep.id` = 'abc'"
     mode: Optional[str] = "train"  # keep runs whose tag mode equals this; null: all
     statuses: List[str] = field(default_factory=lambda: ["FINISHED"])  # run statuses kept
-    group_by: List[str] = field(default_factory=lambda: ["benchmark", "hardware"])  # tag or dotted param keys
+    # what makes runs comparable (report.grouping): benchmark, dataset, model, options, hardware, rules;
+    # any tag or dotted param key may be added or used instead
+    group_by: List[str] = field(default_factory=lambda: ["benchmark", "dataset", "model", "options", "hardware",
+                                                         "rules"])
     rank_by: Optional[str] = None  # figure ranked on; None: the first figure
-    rank_within: List[str] = field(default_factory=lambda: ["benchmark"])  # ranks restart per value of these
+    rank_within: List[str] = field(default_factory=lambda: ["benchmark", "dataset"])  # ranks restart per value
     pareto_x: Optional[str] = "time_to_target"  # figure on the Pareto plot's x axis (lower is better)
     pareto_y: Optional[str] = None  # figure on its y axis; None: the first figure with better=higher
     curve_metric: Optional[str] = None  # learning curves; None: each run's benchmark.target.metric param
@@ -53,7 +58,7 @@ class ReportConfig:
     bars: List[str] = field(default_factory=list)  # figures drawn as per-hardware bars; empty: all mean_ci ones
     elapsed_metric: str = "epoch_elapsed_s"  # per-epoch training time since training start (step = epoch)
     energy_metric: str = "system/total_energy_joules"  # cumulative energy samples (joules, timestamped)
-    energy_phase_metric: str = "energy/training_joules"  # training-phase energy total (fallback)
+    energy_phase_metric: str = TRAINING_ENERGY  # training-phase energy total (fallback)
     power_metric: str = "system/total_power_watts"  # power samples (fallback for per_watt)
     confidence: float = 0.95  # confidence level of mean_ci intervals (Student t)
     log_to_mlflow: bool = True  # also log the outputs as artifacts of a "report" run

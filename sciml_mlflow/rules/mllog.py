@@ -10,7 +10,7 @@ event carries the real time of the record it comes from:
 - ``train_samples``/``eval_samples``: the rows of the benchmark's sample counts;
 - epoch ``k``: from the end of epoch ``k-1`` (epoch 1: training start = its ``epoch_elapsed_s`` row minus
   the elapsed time) to the start of its evaluation; the evaluation ends at the row of the target metric
-  (``eval_accuracy``) and starts ``time/validation_s``'s increment earlier when the benchmark times its
+  (``eval_accuracy``) and starts ``system/time_validation_s``'s increment earlier when the benchmark times its
   validation as a phase -- otherwise eval_start = eval_stop (the loop records no evaluation start);
 - ``run_stop``: the end of the evaluation that first reached the target (``success``; the same instant
   ``time_to_target_s`` counts to, sciml_mlflow.telemetry.target), else the last evaluation (``aborted``).
@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from sciml_mlflow.telemetry import target as target_def
+from sciml_mlflow.tracking import metric_keys
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ ARTIFACT_DIR = "mlperf"
 FILE_NAME = "result.txt"
 TRAIN_SAMPLE_KEYS = ("train_samples", "train_patches")  # first one a benchmark logs
 EVAL_SAMPLE_KEYS = ("val_samples", "val_patches", "val_scenes")
-VALIDATION_PHASE = "time/validation_s"  # optional: a benchmark timing its validation as a phase
+VALIDATION_PHASE = metric_keys.VALIDATION_TIME  # optional: a benchmark timing its validation as a phase
 PRECISIONS = {"fp64": "fp64", "fp32": "fp32", "tf32": "tf32", "fp16": "fp16", "bf16": "bfloat16",
               "bfloat16": "bfloat16", "fp8": "fp8"}
 

@@ -9,8 +9,8 @@ from typing import Any, Optional
 
 from omegaconf import OmegaConf
 
-from sciml_mlflow.core.context import (HardwareProfile, MetricSink, PhaseRecorder, RunContext, TelemetryControl,
-                                       Target, make_hyperparameters)
+from sciml_mlflow.core.context import (HardwareProfile, MetricSink, ModelRecorder, PhaseRecorder, RunContext,
+                                       TelemetryControl, Target, make_hyperparameters)
 from sciml_mlflow.hardware.check import select_device
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def flops_declaration(cfg: Any) -> Optional[FlopsDeclaration]:
 def build_context(cfg: Any, data_dir: Path, output_dir: Path, metrics: MetricSink, profile: HardwareProfile,
                   phases: Optional[PhaseRecorder] = None, telemetry: Optional[TelemetryControl] = None,
                   show_progress: Optional[bool] = None, device: Optional[str] = None,
-                  model_dir: Optional[Path] = None) -> RunContext:
+                  model_dir: Optional[Path] = None, models: Optional[ModelRecorder] = None) -> RunContext:
     """The context ``cfg``'s entry point receives.
 
     ``model_dir`` defaults to ``output_dir/model``; the runner passes a temporary folder instead so that
@@ -70,6 +70,6 @@ def build_context(cfg: Any, data_dir: Path, output_dir: Path, metrics: MetricSin
         hparams=make_hyperparameters(cfg.benchmark.training), hardware=profile, metrics=metrics,
         options=OmegaConf.to_container(cfg.benchmark.options, resolve=True),  # type: ignore[arg-type]
         target=target_of(cfg), show_progress=bool(cfg.progress) if show_progress is None else show_progress,
-        phases=phases, telemetry=telemetry,
+        phases=phases, telemetry=telemetry, models=models,
         bench_args=OmegaConf.to_container(cfg.benchmark.bench_args, resolve=True),  # type: ignore[arg-type]
     )

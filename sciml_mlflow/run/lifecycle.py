@@ -16,6 +16,7 @@ from sciml_mlflow.run.context import build_context, flops_declaration, target_of
 from sciml_mlflow.run.prepare import Prepared
 from sciml_mlflow.run.record import identity_tags, record_dataset, record_identity
 from sciml_mlflow.run.result import RunResult
+from sciml_mlflow.tracking.metric_keys import TOTAL_TIME
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ def execute(p: Prepared, s: Started, overrides: Sequence[str] = ()) -> None:
     from sciml_mlflow.data.staging import stage_dataset
     from sciml_mlflow.telemetry import TelemetrySession, TelemetrySettings
     from sciml_mlflow.tracking.artifacts import log_artifacts_or_clean
+    from sciml_mlflow.tracking.models import LOADED_WITH_TAG, RunModels
     from sciml_mlflow.training.seeding import seed_everything
 
     cfg, client = p.cfg, p.client
@@ -73,12 +75,19 @@ def execute(p: Prepared, s: Started, overrides: Sequence[str] = ()) -> None:
         record_dataset(client, s.run_id, staged, cfg.mode)
         if p.model_source is not None:
             p.model_source.download(p.model_dir)
+        models = RunModels(p.model_dir)
         ctx = build_context(cfg, staged.path, p.output_dir, s.metrics, p.hardware.profile,
-                            phases=session.phases, telemetry=session.control, model_dir=p.model_dir)
+                            phases=session.phases, telemetry=session.control, model_dir=p.model_dir,
+                            models=models)
         seed_everything(int(cfg.seed))
         session.start_clock()  # run_start: staging is not time-to-train
         p.entry(ctx)
+        if cfg.mode == "inference":
+            client.set_tag(s.run_id, LOADED_WITH_TAG, "mlflow.pytorch" if models.loaded else "raw files")
         with session.phases.phase("writing_outputs"):
+            if cfg.mode == "train" and models.pending:
+                with session.phases.phase("logging_model"):  # its cost: system/time_logging_model_s
+                    models.flush(s.run_id)
             if cfg.mode == "train" and any(p.model_dir.iterdir()):
                 log_artifacts_or_clean(client, s.run_id, str(p.model_dir), "model")
             art = p.output_dir / "artifacts"
@@ -95,7 +104,7 @@ def finish_run(p: Prepared, s: Started, status: str, error: Optional[BaseExcepti
 
     from sciml_mlflow import rules
 
-    s.metrics.log("time/total_s", time.perf_counter() - s.t_start)
+    s.metrics.log(TOTAL_TIME, time.perf_counter() - s.t_start)
     try:
         s.metrics.close()
     except Exception as exc:  # the run must still end

@@ -5,10 +5,10 @@ monitor.  They all write into one journal per run, which turns each kind of reco
 
 - a line (``<BEGIN>``/``<ENDED>``/``<MESSG>``) -> ``sciml_bench_run_logs/<stream>.log`` under the
   benchmark's output dir (logged as run artifacts) and stdlib logging;
-- a proc (``begin``..``ended``) -> a phase of the run context: ``time/<proc>_s`` (and ``energy/...``
+- a proc (``begin``..``ended``) -> a phase of the run context: ``system/time_<proc>_s`` (and ``system/energy_...``
   where energy is measured).  A name already open in any logger is not timed again, so the same
   ``begin`` sent to the logger collection and to the console logger counts once;
-- an event (``stamp_event``) -> metric ``event/<event>`` (seconds since the entry point started, one
+- an event (``stamp_event``) -> metric ``system/event_<event>`` (seconds since the entry point started, one
   step per repeat, timestamped when it happened) and a row in ``sciml_bench_run_logs/events.yaml``.
 """
 
@@ -24,6 +24,7 @@ from typing import Any, Callable, ContextManager, Dict, List, Optional, TextIO
 
 import yaml
 
+from sciml_mlflow.tracking import metric_keys
 from sciml_mlflow.tracking.redact import redact_uri
 
 log = logging.getLogger("sciml_mlflow.scimlbench")
@@ -113,7 +114,7 @@ class Journal:
         name = metric_name(text)
         step = self._event_counts.get(name, 0)
         self._event_counts[name] = step + 1
-        self._metrics.log(f"event/{name}", elapsed, step=step)
+        self._metrics.log(metric_keys.event(name), elapsed, step=step)
         self._events.append({
             "event": text, "elapsed_s": round(elapsed, 6),
             "utc": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),

@@ -82,7 +82,7 @@ class ProcLogger:
             self._own.info("%s", line)
 
     def begin(self, proc_name: str) -> None:
-        """Open proc ``proc_name`` (timed as phase ``time/<proc>_s``)."""
+        """Open proc ``proc_name`` (timed as phase ``system/time_<proc>_s``)."""
         if not self.recording:
             return
         self._line(f"<BEGIN> {proc_name}")

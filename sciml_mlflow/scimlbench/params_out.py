@@ -27,7 +27,7 @@ class Monitor:
         self.rank = rank
 
     def stamp_event(self, event: str) -> None:
-        """Mark ``event`` at this moment: metric ``event/<event>`` and a row in events.yaml.  Recorded even
+        """Mark ``event`` at this moment: metric ``system/event_<event>`` and a row in events.yaml.  Recorded even
         before ``activate`` (SciMLBench would drop it), so no event a benchmark stamps is lost."""
         if self._journal is not None:
             self._journal.event(event)

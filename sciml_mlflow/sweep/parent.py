@@ -25,6 +25,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from sciml_mlflow.sweep.job import ENV_PARENT_RUN_ID, ENV_RECORDS_DIR, ENV_SWEEP_ID
 from sciml_mlflow.sweep.summary import JobRow, collect_rows, render_table
+from sciml_mlflow.tracking.metric_keys import SWEEP_JOBS, SWEEP_JOBS_FAILED
 from sciml_mlflow.tracking.redact import redact, redact_override
 
 log = logging.getLogger(__name__)
@@ -120,8 +121,8 @@ class SweepRun:
 
             now = int(time.time() * 1000)
             client.log_batch(self.run_id, metrics=[  # type: ignore[attr-defined]
-                Metric("sweep/jobs", float(len(self.rows)), now, 0),
-                Metric("sweep/jobs_failed", float(len(bad)), now, 0),
+                Metric(SWEEP_JOBS, float(len(self.rows)), now, 0),
+                Metric(SWEEP_JOBS_FAILED, float(len(bad)), now, 0),
             ])
             client.log_text(self.run_id, table + "\n", "sweep/summary.txt")  # type: ignore[attr-defined]
         except Exception as exc:

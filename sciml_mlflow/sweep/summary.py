@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
+from sciml_mlflow.tracking.metric_keys import is_system
+
 log = logging.getLogger(__name__)
 
 
@@ -54,7 +56,7 @@ def collect_rows(client: object, experiment_ids: Sequence[str], sweep_id: str, r
         num = int(t["sweep.job"])
         metric = None
         for key in sorted(run.data.metrics):
-            if not key.startswith(("system/", "time/", "sweep/")):
+            if not is_system(key):
                 metric = f"{key}={run.data.metrics[key]:.4g}"
                 break
         rows[num] = JobRow(num, t.get("sweep.overrides", ""), run.info.status, run.info.run_id, metric,

@@ -1,6 +1,6 @@
 """Application phases: wall time and energy of data staging, loading, training, evaluation, outputs.
 
-Each phase logs ``time/<phase>_s`` and, where energy is measured, ``energy/<phase>_joules`` (both
+Each phase logs ``system/time_<phase>_s`` and, where energy is measured, ``system/energy_<phase>_joules`` (both
 cumulative when a phase is entered more than once).  Only top-level phases count towards the split of
 time-to-solution; a phase opened inside another is logged but not added twice.
 """
@@ -11,6 +11,8 @@ import contextlib
 import threading
 import time
 from typing import Any, Callable, Dict, Iterator, Optional
+
+from sciml_mlflow.tracking.metric_keys import phase_energy, phase_time
 
 
 class PhaseTimer:
@@ -39,10 +41,10 @@ class PhaseTimer:
             e1 = self._energy() if e0 is not None else None
             self._depth.n = depth
             self.durations[name] = self.durations.get(name, 0.0) + dt
-            values = {f"time/{name}_s": self.durations[name]}
+            values = {phase_time(name): self.durations[name]}
             if e0 is not None and e1 is not None:
                 self.energies[name] = self.energies.get(name, 0.0) + (e1 - e0)
-                values[f"energy/{name}_joules"] = self.energies[name]
+                values[phase_energy(name)] = self.energies[name]
             if depth == 0:
                 self.top_level_s += dt
                 if e0 is not None and e1 is not None:

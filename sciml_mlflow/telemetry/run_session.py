@@ -2,7 +2,7 @@
 
 On entry it records the hardware identity, starts the collectors and the sampler, and watches the
 target metric; on exit (also when the benchmark failed) it takes the final sample and logs the run's
-totals: ``time_to_solution_s``, ``time/unattributed_s``, energy, achieved FLOP/s.  Nothing in ``__exit__``
+totals: ``time_to_solution_s``, ``system/time_unattributed_s``, energy, achieved FLOP/s.  Nothing in ``__exit__``
 raises: telemetry must never turn a finished run into a failed one.
 """
 
@@ -25,6 +25,7 @@ from sciml_mlflow.telemetry.rank import ProcessIdentity, process_identity
 from sciml_mlflow.telemetry.sampler import Sampler
 from sciml_mlflow.telemetry.sink import SystemMetricWriter
 from sciml_mlflow.telemetry.target import TargetWatcher
+from sciml_mlflow.tracking import metric_keys
 
 log = logging.getLogger(__name__)
 
@@ -174,15 +175,15 @@ class TelemetrySession(contextlib.AbstractContextManager):
         total_s = time.perf_counter() - self._t0
         values: Dict[str, float] = {
             "time_to_solution_s": total_s,
-            "time/unattributed_s": max(0.0, total_s - self.phases.top_level_s),
+            metric_keys.UNATTRIBUTED_TIME: max(0.0, total_s - self.phases.top_level_s),
         }
         if total_j is not None:
             values["energy_to_solution_joules"] = total_j
-            values["energy/unattributed_joules"] = max(0.0, total_j - self.phases.top_level_j)
+            values[metric_keys.UNATTRIBUTED_ENERGY] = max(0.0, total_j - self.phases.top_level_j)
         values.update(self._flops())
         reached = "none" if self.watcher is None else str(self._log_target_figures()).lower()
         if self.sampler is not None:
-            values["telemetry/sampler_cpu_seconds"] = self.sampler.cpu_seconds
+            values[metric_keys.SAMPLER_CPU] = self.sampler.cpu_seconds
         self._metrics.log_dict(values)
         self._set_tags({"target.reached": reached})
 

@@ -26,10 +26,12 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Tuple
 
+from sciml_mlflow.tracking import metric_keys
+
 log = logging.getLogger(__name__)
 
 RUN_START_TAG = "time.run_start_ms"  # wall-clock ms of run_start (the benchmark's entry point)
-STAGING_METRIC = "time/data_staging_s"  # the data_staging phase (its row is logged when staging ends)
+STAGING_METRIC = metric_keys.STAGING_TIME  # the data_staging phase (its row is logged when staging ends)
 TIME_TO_TARGET = "time_to_target_s"
 ENERGY_TO_TARGET = "energy_to_target_joules"
 TIME_TO_TARGET_WITH_STAGING = "time_to_target_with_staging_s"
@@ -74,7 +76,7 @@ def run_start_ms(tags: Mapping[str, str]) -> Optional[int]:
 
 
 def staging_window(points: Sequence[Point]) -> Optional[Tuple[int, int]]:
-    """(start, end) ms of data staging from the ``time/data_staging_s`` rows: the first row ends the
+    """(start, end) ms of data staging from the ``system/time_data_staging_s`` rows: the first row ends the
     phase and its value is how long it took."""
     if not points:
         return None

@@ -12,7 +12,7 @@ import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 
 from sciml_mlflow.errors import ConfigError
 
@@ -43,6 +43,7 @@ class ModelSource:
 
 
 MODEL_NAME = "model"  # the logged model's name within its run (runs:/<id>/model)
+LOADED_WITH_TAG = "model.loaded_with"  # inference runs: "mlflow.pytorch" or "raw files"
 
 
 def log_pytorch_model(module: Any, input_example: Any, name: str = MODEL_NAME) -> Optional[str]:
@@ -66,10 +67,19 @@ def log_pytorch_model(module: Any, input_example: Any, name: str = MODEL_NAME) -
         with torch.no_grad():
             output = module_cpu(example)
         signature = infer_signature(example.numpy(), output.detach().numpy())
-        # requirements stated, not inferred: inference starts a subprocess that re-imports the model (slow)
-        info = mlflow.pytorch.log_model(module_cpu, name=name, signature=signature, input_example=example.numpy(),
-                                        pip_requirements=[f"torch=={torch.__version__.split('+')[0]}",
-                                                          f"mlflow=={mlflow.__version__}"])
+        # requirements stated, not inferred: inference starts a subprocess that re-imports the model (slow).
+        # pickle, not MLflow 3's default pt2: torch.export fixes the example's batch size and image size into
+        # the graph (inference batches and whole images then fail) and its module refuses .eval()/.to().
+        flavor_log = logging.getLogger("mlflow.pytorch")
+        level = flavor_log.level
+        flavor_log.setLevel(logging.ERROR)  # its warning on every pickle save says nothing new (docs/decisions.md)
+        try:
+            info = mlflow.pytorch.log_model(module_cpu, name=name, signature=signature, input_example=example.numpy(),
+                                            serialization_format="pickle",
+                                            pip_requirements=[f"torch=={torch.__version__.split('+')[0]}",
+                                                              f"mlflow=={mlflow.__version__}"])
+        finally:
+            flavor_log.setLevel(level)
         log.info("logged the trained model as %s", info.model_uri)
         return str(info.model_uri)
     except Exception as exc:  # noqa: BLE001 - a model that cannot be logged leaves its raw files
@@ -88,6 +98,51 @@ def load_pytorch(source: "ModelSource", device: str = "cpu") -> Optional[Any]:
     except (MlflowException, OSError) as exc:
         log.info("%s is not an MLflow model (%s): using the raw files under model/", source.uri, exc)
         return None
+
+
+class RunModels:
+    """The run's MLflow model, behind ``RunContext.log_model`` / ``load_model``.
+
+    Training: the benchmark hands over its trained module and a small input batch; the runner logs them
+    once the entry point has returned (``flush``), so a benchmark that keeps using its module on a GPU is
+    not moved to the CPU under its feet.  Inference: ``model_dir`` holds what ``ModelSource.download``
+    fetched; when that includes an ``MLmodel`` file the module is loaded from it (no second download).
+    """
+
+    def __init__(self, model_dir: Path) -> None:
+        self.model_dir = Path(model_dir)
+        self._pending: Optional[Tuple[Any, Any]] = None
+        self.logged_uri: Optional[str] = None
+        self.loaded = False  # inference: the module came from mlflow.pytorch.load_model
+
+    def log(self, module: Any, input_example: Any) -> None:
+        self._pending = (module, input_example)
+
+    @property
+    def pending(self) -> bool:
+        return self._pending is not None
+
+    def flush(self, run_id: str) -> Optional[str]:
+        """Log the handed-over module to run ``run_id`` (the active run); the model URI, or None."""
+        import mlflow
+
+        if self._pending is None:
+            return None
+        active = mlflow.active_run()
+        if active is None or active.info.run_id != run_id:
+            log.error("not logging the trained model: run %s is not the active MLflow run", run_id)
+            return None
+        module, example = self._pending
+        self._pending = None
+        self.logged_uri = log_pytorch_model(module, example)
+        return self.logged_uri
+
+    def load(self, device: str) -> Optional[Any]:
+        if not (self.model_dir / "MLmodel").is_file():
+            return None
+        module = load_pytorch(ModelSource(str(self.model_dir), None), device)
+        self.loaded = module is not None
+        return module
 
 
 def resolve_model(client: Any, experiment_id: str, model_uri: Optional[str]) -> ModelSource:

@@ -76,7 +76,7 @@ def load_runs(uri: str, experiments: Sequence[str] = (), filter_string: Optional
               client: Any = None) -> List[RunRecord]:
     """Active runs of ``experiments`` (all when empty) matching the filters, with histories of ``history_keys``.
 
-    ``history_keys`` may end in ``*`` (prefix match, e.g. ``energy/*``); the values of the params named
+    ``history_keys`` may end in ``*`` (prefix match, e.g. ``system/energy_*``); the values of the params named
     in ``history_from_params`` are metric keys whose history is loaded too (each run's target metric).
     ``filter_string`` is MLflow's search syntax; on the SQL path it is evaluated by MLflow's own
     SearchUtils over the loaded runs.

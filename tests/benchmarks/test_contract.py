@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import math
 
+import mlflow
+import mlflow.pytorch
+import numpy as np
 import pytest
+import torch
+from mlflow.models import Model
 from omegaconf import OmegaConf
 
 from sciml_mlflow.core import registry
@@ -44,7 +49,7 @@ def test_train_then_inference_through_the_framework(name: str, compose_cfg, mlfl
     run = mlflow_client.get_run(train.run_id)
     assert run.info.status == "FINISHED", f"train run ended {run.info.status}: see its error/traceback.txt artifact"
     metrics = run.data.metrics
-    science = {k: v for k, v in metrics.items() if not k.startswith(("system/", "time/", "energy/"))}
+    science = {k: v for k, v in metrics.items() if not k.startswith("system/")}
     assert science, "train(ctx) logs no science metric: log scores through ctx.metrics (training.fit logs losses)"
     bad = {k: v for k, v in science.items() if not math.isfinite(v)}
     assert not bad, f"train(ctx) logged non-finite metrics {bad}: check the loss and scores on tiny data"
@@ -60,11 +65,21 @@ def test_train_then_inference_through_the_framework(name: str, compose_cfg, mlfl
         assert metrics["achieved_flops_per_s"] == pytest.approx(decl.train * metrics["train_throughput_samples_per_s"])
     arts = artifact_paths(mlflow_client, train.run_id)
     assert any(a.startswith("model/") for a in arts), f"train(ctx) wrote nothing to ctx.model_dir; artifacts: {arts}"
+    logged = [m for m in mlflow_client.search_logged_models([run.info.experiment_id]) if m.source_run_id == train.run_id]
+    assert [m.name for m in logged] == ["model"], "train(ctx) must hand its module to ctx.log_model(net, example)"
+    local = mlflow.artifacts.download_artifacts(f"runs:/{train.run_id}/model", dst_path=str(tmp_path / "dl"))
+    mlmodel = Model.load(local)
+    assert mlmodel.signature is not None and mlmodel.saved_input_example_info, "the MLflow model lacks signature/example"
+    module = mlflow.pytorch.load_model(f"runs:/{train.run_id}/model")
+    example = torch.as_tensor(np.asarray(mlmodel.load_input_example(local), dtype=np.float32))
+    with torch.no_grad():
+        assert module(example).shape[0] == example.shape[0] == 1
 
     inf = run_benchmark(compose_cfg(f"benchmark={name}", "mode=inference"), tmp_path / "inference")
     irun = mlflow_client.get_run(inf.run_id)
     assert irun.info.status == "FINISHED", f"inference run ended {irun.info.status}: see error/traceback.txt"
     assert irun.data.tags["training_run_id"] == train.run_id, "inference must use the model the train run saved"
+    assert irun.data.tags["model.loaded_with"] == "mlflow.pytorch", "inference(ctx) must use ctx.load_model()"
     imetrics = {k: v for k, v in irun.data.metrics.items() if k.startswith("inference_")}
     assert any("throughput" in k for k in imetrics), (
         f"inference(ctx) logs no inference_*throughput* metric: use sciml_mlflow.training.infer; logged {imetrics}")

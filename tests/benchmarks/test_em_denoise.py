@@ -156,7 +156,7 @@ def test_train_then_inference_on_tiny(em, tiny_root, tmp_path):
                  "baseline_filter_test_mse"):  # fmt: skip
         assert math.isfinite(sink.last(name)) and (sink.last(name) > 0 or "mse" in name), name
     assert sink.last("samples_seen") == 3 * 8 * sink.last("train_samples")
-    assert {"time/training_s", "time/evaluation_s", "time/data_loading_s"} <= set(h)
+    assert {"system/time_training_s", "system/time_evaluation_s", "system/time_data_loading_s"} <= set(h)
     # the weaker but real bar on tiny data: clearly better than the noisy input it was given
     assert sink.last("test_psnr") > sink.last("baseline_noisy_test_psnr") + 5.0
     assert sink.last("test_ssim") > sink.last("baseline_noisy_test_ssim")

@@ -23,7 +23,7 @@ def _assert_killed_with_every_step(client, run, marker, word):
     steps = [m.step for m in client.get_metric_history(run.info.run_id, "loss")]
     last = int(marker.read_text())
     assert steps == list(range(len(steps))) and len(steps) >= last + 1, (steps[-3:], last)  # nothing lost
-    assert "time/total_s" in run.data.metrics
+    assert "system/time_total_s" in run.data.metrics
 
 
 def test_sigint_sigusr1_and_sigterm_on_a_sweep_end_runs_killed(toy_steps, tmp_path, sciml_home):

@@ -28,6 +28,12 @@ def test_report_page_renders_in_chromium(craft_run, mlflow_client, tmp_path, scr
         for seed in range(3):
             craft_run(hardware=hw, seed=seed, accs=(0.6, 0.91 + 0.01 * seed), test_accuracy=0.9 + 0.01 * seed,
                       energy=(0.0, 50.0, 100.0), throughput=100.0)
+    craft_run(hardware="cpu", seed=2, accs=(0.6, 0.92), test_accuracy=0.9, digest="d2")  # seed 2 again, other data
+    em = {"benchmark.name": "em_denoise", "benchmark.dataset.name": "em_graphene_sim", "benchmark.headline": '["test_psnr", "test_ssim"]',
+          "benchmark.target.metric": "val_psnr", "benchmark.target.value": "32.0"}
+    for seed in range(2):
+        craft_run(experiment="em_denoise", seed=seed, accs=(0.6, 0.7), params=em, tags={"benchmark": "em_denoise"},
+                  extra_metrics={"test_psnr": 33.0 + seed, "test_ssim": 0.96})
     cfg = load_report_config("default")
     cfg.log_to_mlflow = False
     res = build_report(mlflow_client.tracking_uri, cfg, tmp_path / "out")
@@ -40,9 +46,15 @@ def test_report_page_renders_in_chromium(craft_run, mlflow_client, tmp_path, scr
             requests = []
             page.on("request", lambda r: requests.append(r.url))
             page.goto(page_file.as_uri(), wait_until="load")
-            rows = page.locator("table#groups tbody tr")
-            assert rows.count() == 2
-            assert "a100" in page.locator("table#groups").inner_text()
+            dms, em = page.locator("table.groups[data-benchmark='dms_structure']"), \
+                page.locator("table.groups[data-benchmark='em_denoise']")
+            assert dms.locator("tbody tr").count() == 2 and "a100" in dms.inner_text()
+            assert [r.split("\t")[0] for r in dms.locator("tbody tr").all_inner_texts()] == ["1", "2"]  # one ranking
+            flagged = dms.locator("tbody tr", has_text="duplicate seed 2 (x2)")
+            assert flagged.count() == 1 and "mixed datasets: d1, d2" in flagged.inner_text()
+            em_head = em.locator("thead").inner_text()
+            assert "test_psnr" in em_head and "test_ssim" in em_head and "test_accuracy" not in em_head
+            assert "33.5 ±" in em.locator("tbody").inner_text()
             widths = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
             assert len(widths) >= 3 and all(w > 0 for w in widths), widths
             captions = page.locator("figcaption").all_inner_texts()

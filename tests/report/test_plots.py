@@ -83,17 +83,21 @@ def test_every_plot_has_vector_copies_and_the_table_is_ready_to_paste(report):
     tex = result.files["latex"].read_text()
     assert r"\begin{tabular}" in tex and r"$\pm$" in tex and r"test\_psnr" in tex and r"\toprule" in tex
     md = result.files["markdown"].read_text()
-    assert "| rank | benchmark | hardware |" in md
+    assert "| rank | benchmark | dataset | model | options | hardware | rules |" in md
+    assert "## em_denoise" in md and "## dms_structure" in md  # one table per benchmark
 
 
 def test_headline_metrics_per_benchmark_in_the_table(report):
     result, _ = report
     from sciml_mlflow.report.summary import table_rows
 
-    header, rows = table_rows(result.summary)
+    header, rows = table_rows(result.summary, "em_denoise")
     col = {h.split(" ")[0]: i for i, h in enumerate(header)}
-    em = next(r for r in rows if r[1] == "em_denoise")
-    assert em[col["test_psnr"]].startswith("33.") and em[col["test_ssim"]].startswith("0.9")
+    assert len(rows) == 2 and all(r[1] == "em_denoise" for r in rows)
+    assert all(r[col["test_psnr"]].startswith("33.") and r[col["test_ssim"]].startswith("0.9") for r in rows)
+    assert "test_accuracy" not in col, header  # another benchmark's metric: no column of '-'
+    dms_header, _ = table_rows(result.summary, "dms_structure")
+    assert "test_accuracy" in dms_header and not any(h.startswith(("test_psnr", "test_ssim")) for h in dms_header)
 
 
 def test_no_single_bar_charts(report):

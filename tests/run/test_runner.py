@@ -64,7 +64,7 @@ def test_train_then_inference_records_everything(make_benchmark, compose_cfg, ml
     assert t["mode"] == "train" and t["campaign"] == "nov"
     hist = mlflow_client.get_metric_history(train.run_id, "train_loss")
     assert [(m.step, m.value) for m in hist] == [(0, 1.0), (1, 0.5)]
-    assert run.data.metrics["time/total_s"] > 0
+    assert run.data.metrics["system/time_total_s"] > 0
     arts = artifact_paths(mlflow_client, train.run_id)
     assert {"config/config.yaml", "config/overrides.yaml", "model/model.pt", "outputs/predictions.csv"} <= set(arts)
 

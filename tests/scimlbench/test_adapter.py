@@ -53,7 +53,7 @@ def test_a_raise_still_logs_partial_results_and_closes_procs(tmp_path):
     with pytest.raises(RuntimeError, match="boom"):
         run_entry(training, "train", ctx)
     assert ctx.metrics.metrics["partial/done"] == [(0, 1.0)]
-    assert "time/work_s" in ctx.metrics.metrics
+    assert "system/time_work_s" in ctx.metrics.metrics
 
 
 def test_inference_gets_the_model_file(tmp_path):

@@ -48,8 +48,8 @@ def test_training_only_benchmark_becomes_a_complete_run(scimlbench_collection, m
     assert _history(mlflow_client, rid, "metrics/loss_history") == [(0, 1.0), (1, 0.5), (2, 1 / 3), (3, 0.25)]
     assert "metrics/use_gpu" not in m and "metrics/note" not in m
     # begin/ended and subproc -> phase timings; the sleep inside "Training the model" is measured
-    assert m["time/training_the_model_s"] >= 0.05
-    assert m["time/running_benchmark_sb_train_only_on_training_mode_s"] >= m["time/training_the_model_s"]
+    assert m["system/time_training_the_model_s"] >= 0.05
+    assert m["system/time_running_benchmark_sb_train_only_on_training_mode_s"] >= m["system/time_training_the_model_s"]
     # everything written to output_dir is an artifact; the model file is also the run's model
     arts = set(artifact_paths(mlflow_client, rid))
     assert {"outputs/metrics.yml", "outputs/notes.txt", "outputs/sb_train_only_model.npy",
@@ -94,7 +94,7 @@ def test_both_modes_train_then_inference_uses_the_trained_model(scimlbench_colle
     assert inf.data.tags["training_run_id"] == tr.info.run_id
     console = _text(mlflow_client, inf.info.run_id, "outputs/sciml_bench_run_logs/console.log", tmp_path)
     assert "<MESSG> model file: sb_both_model.npy" in console
-    assert "time/loading_the_model_s" in inf.data.metrics
+    assert "system/time_loading_the_model_s" in inf.data.metrics
 
 
 def test_a_raising_benchmark_ends_failed_with_traceback_and_partial_results(scimlbench_collection, mlflow_client,
@@ -109,8 +109,8 @@ def test_a_raising_benchmark_ends_failed_with_traceback_and_partial_results(scim
     assert "RuntimeError: loss diverged at epoch 3" in tb and "sb_raises.py" in tb
     # partial results are kept: the result file written before the error, and the timings of open procs
     assert run.data.metrics["partial/epochs_done"] == 2
-    assert "time/epoch_3_s" in run.data.metrics
-    assert "time/running_benchmark_sb_raises_on_training_mode_s" in run.data.metrics
+    assert "system/time_epoch_3_s" in run.data.metrics
+    assert "system/time_running_benchmark_sb_raises_on_training_mode_s" in run.data.metrics
 
 
 def test_subproc_and_stamp_event_become_phases_and_timestamped_events(scimlbench_collection, mlflow_client,
@@ -121,17 +121,17 @@ def test_subproc_and_stamp_event_become_phases_and_timestamped_events(scimlbench
     run = _only_run(mlflow_client, "sb_events")
     rid, m = run.info.run_id, run.data.metrics
     # a proc entered three times accumulates; the same name opened twice at once is timed once
-    assert m["time/epoch_s"] >= 3 * 0.02
-    assert m["time/loading_data_s"] >= 0.05
-    top = m["time/running_benchmark_sb_events_on_training_mode_s"]
-    assert m["time/epoch_s"] + m["time/loading_data_s"] <= top < 30
-    # stamp_event -> metric event/<name>, one step per repeat, value = seconds since the entry started,
+    assert m["system/time_epoch_s"] >= 3 * 0.02
+    assert m["system/time_loading_data_s"] >= 0.05
+    top = m["system/time_running_benchmark_sb_events_on_training_mode_s"]
+    assert m["system/time_epoch_s"] + m["system/time_loading_data_s"] <= top < 30
+    # stamp_event -> metric system/event_<name>, one step per repeat, value = seconds since the entry started,
     # MLflow timestamps in order
-    hist = sorted(mlflow_client.get_metric_history(rid, "event/epoch_start"), key=lambda x: x.step)
+    hist = sorted(mlflow_client.get_metric_history(rid, "system/event_epoch_start"), key=lambda x: x.step)
     assert [h.step for h in hist] == [0, 1, 2]
     assert hist[0].value < hist[1].value < hist[2].value
     assert hist[0].timestamp <= hist[1].timestamp <= hist[2].timestamp
-    assert m["event/done"] >= hist[2].value
+    assert m["system/event_done"] >= hist[2].value
     events = yaml.safe_load(_text(mlflow_client, rid, "outputs/sciml_bench_run_logs/events.yaml", tmp_path))
     assert [e["event"] for e in events] == ["epoch start"] * 3 + ["done"]
     assert events[0]["open_procs"] == ["running_benchmark_sb_events_on_training_mode", "epoch"]

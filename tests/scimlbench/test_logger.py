@@ -39,7 +39,7 @@ def test_subproc_times_a_phase_and_writes_lines(tmp_path):
     with out.log.subproc("Loading data"):
         out.log.message("two\n lines")
     journal.close()
-    assert "time/loading_data_s" in sink.metrics
+    assert "system/time_loading_data_s" in sink.metrics
     text = (tmp_path / "logs" / "console.log").read_text().splitlines()
     assert text[0] == "<BEGIN> Loading data"
     assert text[1:3] == ["....<MESSG> two", "....        lines"]
@@ -54,7 +54,7 @@ def test_the_same_name_open_twice_is_timed_once(tmp_path):
     out.log.console.begin("Top")
     out.log.console.ended("Top")
     out.log.ended("Top")
-    assert len(sink.metrics["time/top_s"]) == 1
+    assert len(sink.metrics["system/time_top_s"]) == 1
 
 
 def test_mismatched_or_unpaired_ended_is_a_contract_error(tmp_path):
@@ -71,7 +71,7 @@ def test_open_procs_are_timed_up_to_close(tmp_path):
     journal, sink, _ = _journal(tmp_path)
     ParamsOut(journal).log.console.begin("Never ended")
     journal.close()
-    assert "time/never_ended_s" in sink.metrics
+    assert "system/time_never_ended_s" in sink.metrics
 
 
 def test_stamp_event_is_a_metric_step_and_an_events_row(tmp_path):
@@ -82,7 +82,7 @@ def test_stamp_event_is_a_metric_step_and_an_events_row(tmp_path):
     clock.t = 2.5
     out.system.stamp_event("start training")
     journal.close()
-    assert sink.metrics["event/start_training"] == [(0, 1.5), (1, 2.5)]
+    assert sink.metrics["system/event_start_training"] == [(0, 1.5), (1, 2.5)]
     rows = yaml.safe_load((tmp_path / "logs" / "events.yaml").read_text())
     assert [r["elapsed_s"] for r in rows] == [1.5, 2.5] and rows[0]["event"] == "start training"
 
@@ -122,4 +122,4 @@ def test_a_proc_named_like_a_framework_phase_does_not_add_to_it(tmp_path):
     journal, sink, _ = _journal(tmp_path)
     with ParamsOut(journal).log.subproc("Total"):
         pass
-    assert "time/proc_total_s" in sink.metrics and "time/total_s" not in sink.metrics
+    assert "system/time_proc_total_s" in sink.metrics and "system/time_total_s" not in sink.metrics

@@ -72,7 +72,7 @@ def test_sweep_on_the_server_is_read_back_whole(mlflow_server, make_benchmark, c
         assert run.data.tags["mode"] == "train" and run.data.tags.get("git.commit")
         hist = client.get_metric_history(run.info.run_id, "train_loss")
         assert [(m.step, m.value) for m in hist] == [(0, 1.0), (1, 0.5)]
-        assert run.data.metrics["time/total_s"] > 0
+        assert run.data.metrics["system/time_total_s"] > 0
         arts = set(artifact_paths(client, run.info.run_id))
         assert {"config/config.yaml", "model/model.pt", "outputs/predictions.csv"} <= arts
         # ... and they really are in the bucket, under the server's artifacts destination

@@ -53,7 +53,7 @@ def test_basic_sweep_with_a_failing_job_keeps_the_others_and_closes_the_parent_f
     out = proc.stdout
     assert f"sweep {sweep_id}: FAILED" in out
     assert "planned failure for seed 2" in out
-    assert parent.data.metrics["sweep/jobs_failed"] == 1.0
+    assert parent.data.metrics["system/sweep_jobs_failed"] == 1.0
 
 
 @pytest.mark.skipif(importlib.util.find_spec("hydra_plugins.hydra_joblib_launcher") is None,

@@ -133,6 +133,6 @@ def test_nvml_energy_is_split_per_phase_by_the_session(monkeypatch):
             nvml.energy_mj[0] += 12_000  # 12 J during training
         with s.phases.phase("evaluation"):
             nvml.energy_mj[0] += 3_000
-    assert metrics.last("energy/training_joules") == pytest.approx(12.0)
-    assert metrics.last("energy/evaluation_joules") == pytest.approx(3.0)
+    assert metrics.last("system/energy_training_joules") == pytest.approx(12.0)
+    assert metrics.last("system/energy_evaluation_joules") == pytest.approx(3.0)
     assert metrics.last("energy_to_solution_joules") == pytest.approx(15.0)

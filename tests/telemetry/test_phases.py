@@ -37,9 +37,9 @@ def test_times_energies_and_nesting():
     with p.phase("writing_outputs"):  # re-entered: cumulative
         clock.t += 1
         energy["j"] += 5
-    assert rec.latest == pytest.approx({"time/training_s": 12, "energy/training_joules": 1100,
-                                        "time/evaluation_s": 2, "energy/evaluation_joules": 100,
-                                        "time/writing_outputs_s": 2, "energy/writing_outputs_joules": 10})
+    assert rec.latest == pytest.approx({"system/time_training_s": 12, "system/energy_training_joules": 1100,
+                                        "system/time_evaluation_s": 2, "system/energy_evaluation_joules": 100,
+                                        "system/time_writing_outputs_s": 2, "system/energy_writing_outputs_joules": 10})
     assert p.top_level_s == pytest.approx(14) and p.top_level_j == pytest.approx(1110)
 
 
@@ -48,7 +48,7 @@ def test_no_energy_means_no_energy_metrics():
     p = PhaseTimer(rec)
     with p.phase("training"):
         pass
-    assert list(rec.latest) == ["time/training_s"]
+    assert list(rec.latest) == ["system/time_training_s"]
 
 
 def test_phase_is_recorded_when_the_block_raises():
@@ -57,4 +57,4 @@ def test_phase_is_recorded_when_the_block_raises():
     with pytest.raises(RuntimeError):
         with p.phase("training"):
             raise RuntimeError("boom")
-    assert "time/training_s" in rec.latest
+    assert "system/time_training_s" in rec.latest

@@ -52,9 +52,9 @@ def test_time_to_target_phases_and_not_measured_energy(make_benchmark, compose_c
 
     # phases add up: top-level phases + unattributed == time to solution
     phases = ["data_staging", "data_loading", "training", "evaluation", "writing_outputs"]
-    split = sum(m[f"time/{p}_s"] for p in phases) + m["time/unattributed_s"]
+    split = sum(m[f"system/time_{p}_s"] for p in phases) + m["system/time_unattributed_s"]
     assert split == pytest.approx(m["time_to_solution_s"], rel=0.02, abs=0.02)
-    assert m["time/training_s"] >= 0.6 and m["time/unattributed_s"] < m["time_to_solution_s"] / 2
+    assert m["system/time_training_s"] >= 0.6 and m["system/time_unattributed_s"] < m["time_to_solution_s"] / 2
 
     # no GPU and no readable RAPL here: said in a tag, never zeros pretending to be measurements
     assert tags["telemetry.energy"] == "not measured"
@@ -86,7 +86,7 @@ def test_failing_run_still_flushes_metrics_and_ends_failed(make_benchmark, compo
     run = mlflow_client.search_runs([mlflow_client.get_experiment_by_name("tele_fail").experiment_id])[0]
     assert run.info.status == "FAILED"
     assert len(mlflow_client.get_metric_history(run.info.run_id, "train_loss")) == 50
-    for key in ("time/training_s", "time_to_solution_s", "system/cpu_utilization_percentage"):
+    for key in ("system/time_training_s", "time_to_solution_s", "system/cpu_utilization_percentage"):
         assert key in run.data.metrics, key
 
 
@@ -125,14 +125,14 @@ def test_rapl_energy_monitor_region_flops_and_mismatch(make_benchmark, compose_c
 
     # energy: per phase, to target, total -- read at boundaries even while sampling is paused
     assert tags["telemetry.energy"] == "measured" and tags["telemetry.cpu_energy_method"] == "rapl"
-    assert m["energy/solver_joules"] == pytest.approx(8.0)
+    assert m["system/energy_solver_joules"] == pytest.approx(8.0)
     assert m["energy_to_target_joules"] == pytest.approx(6.0)
     assert m["energy_to_solution_joules"] == pytest.approx(8.0)
     assert m["system/cpu_package_0_energy_joules"] == pytest.approx(8.0)
     assert m["system/total_energy_joules"] == pytest.approx(8.0)
 
     # coarse control: nothing sampled in the unmonitored 0.4 s
-    assert m["time/solver_s"] >= 0.6
+    assert m["system/time_solver_s"] >= 0.6
     cpu = mlflow_client.get_metric_history(res.run_id, "system/cpu_utilization_percentage")
     assert 3 <= len(cpu) <= 8  # resume + ~3 grid samples + pause + final
     assert min(h.timestamp for h in cpu) >= run.info.start_time + 350
@@ -157,6 +157,6 @@ def test_time_to_target_excludes_data_staging(make_benchmark, compose_cfg, mlflo
         "    (Path(root) / 'values.txt').write_text('1')\n    return [Path(root) / 'values.txt']\n")
     res = _run(compose_cfg, tmp_path, "benchmark=tele_slow_data")
     m = mlflow_client.get_run(res.run_id).data.metrics
-    assert m["time/data_staging_s"] >= 1.5
+    assert m["system/time_data_staging_s"] >= 1.5
     assert 0.45 <= m["time_to_target_s"] < 1.5, m["time_to_target_s"]
     assert m["time_to_solution_s"] >= m["time_to_target_s"] + 1.5
