@@ -1,4 +1,7 @@
-"""What a benchmark calls to train data-parallel; every helper is a no-op in a single-process run.
+"""The DDP helpers under the loop; every helper is a no-op in a single-process run.
+
+Benchmarks on ``training.fit`` need none of them: ``fit`` wraps the model and shards a ``TrainSet``
+(``training.sharding``).  Code with its own loop (SciMLBench-style, the DDP toy) uses them directly:
 
     from sciml_mlflow import distributed
     model = distributed.wrap_model(model.to(ctx.device), ctx.device)
