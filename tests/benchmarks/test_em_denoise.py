@@ -55,6 +55,29 @@ def test_generator_writes_the_real_layout(em, tiny_root):
     assert set(dataset.SCALES) >= {"tiny", "small", "full"}
 
 
+def test_inference_folders_are_the_originals_raw_and_truth(em, tiny_root, tmp_path):
+    """SciMLBench's em_denoise inference reads ``<dataset>/raw`` and ``<dataset>/truth`` image by image
+    (skimage.io.imread); the generator writes the test pairs so, and inference reads them back unchanged."""
+    _, dataset, *_ = em
+    folder = dataset.inference_folder(tiny_root)
+    assert folder == tiny_root / "inference"
+    for sub in ("raw", "truth"):
+        names = sorted(p.name for p in (folder / sub).iterdir())
+        assert names == [f"graphene_{i:05d}.tif" for i in range(16)], sub
+    import skimage.io
+    one = skimage.io.imread(folder / "raw" / "graphene_00003.tif")
+    assert one.shape == (256, 256) and one.dtype == np.float32
+    noisy, clean, _ = dataset.load_inference(folder)
+    test_noisy, test_clean = dataset.load_split(tiny_root, "test")
+    assert np.array_equal(noisy, test_noisy) and np.array_equal(clean, test_clean)
+    # a folder whose names do not pair up is refused, naming the problem
+    bad = tmp_path / "bad"
+    dataset.write_inference_folders(bad, noisy[:2], clean[:2])
+    (bad / "truth" / "graphene_00001.tif").rename(bad / "truth" / "other.tif")
+    with pytest.raises(ValueError, match="different file names"):
+        dataset.load_inference(bad)
+
+
 def test_generator_is_deterministic_per_seed(em):
     physics = em[2]
     mic = physics.Microscope()
