@@ -219,3 +219,28 @@ def test_multi_label_case(tiny: Path, tmp_path: Path) -> None:
 def test_unknown_option_fails_clearly(tiny: Path, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown option"):
         benchmark.train(make_ctx(tiny, tmp_path, "train", RecordingSink(), multi_labels=True))
+
+
+# --------------------------------------------------------------------------- difficulty panel
+
+
+def test_best_threshold_finds_the_one_separating_feature() -> None:
+    panel = SPEC.load("panel")
+    rng = np.random.default_rng(0)
+    y = np.arange(40) % 2
+    x = rng.normal(size=(40, 5))
+    x[:, 3] = np.where(y == 1, -1.0, 1.0) + 0.1 * rng.normal(size=40)  # class 1 below: direction matters
+    f, thr, above = panel._best_threshold(x, y)
+    assert f == 3 and not above and -1.0 < thr < 1.0
+    assert np.array_equal(((x[:, f] > thr) == above).astype(int), y)
+
+
+def test_panel_on_tiny_scores_every_learner_on_test(tiny: Path) -> None:
+    panel = SPEC.load("panel")
+    got = panel.learners(tiny, seed=0)
+    assert panel.METRIC == "test_accuracy"
+    assert set(got) == {"majority", "best_threshold", "logistic_regression"}
+    assert got["majority"] == pytest.approx(0.5)  # balanced test split
+    assert all(0.0 <= v <= 1.0 for v in got.values()), got
+    # on the test split's 48 patterns every score is a multiple of 1/48 (scored once, on test)
+    assert all(abs(v * 48 - round(v * 48)) < 1e-9 for v in got.values()), got

@@ -218,3 +218,19 @@ def test_card_composes_against_the_schema(compose_cfg):
     assert cfg.benchmark.name == "em_denoise" and cfg.benchmark.dataset.name == "em_sim"
     assert cfg.benchmark.model in ("reference", "small") and cfg.benchmark.target.metric == "val_psnr"
     assert set(cfg.benchmark.options) <= set(get("em_denoise").load().DEFAULT_OPTIONS)
+
+
+# --------------------------------------------------------------------------- difficulty panel
+
+
+def test_panel_on_tiny_tunes_filters_on_train_and_scores_test(em, tiny_root):
+    panel = get("em_denoise").load("panel")
+    quality = em[3]
+    got = panel.learners(tiny_root, seed=0)
+    assert panel.METRIC == "test_psnr"
+    assert set(got) == {"noisy_input", "gaussian", "median_gaussian", "nl_means"}
+    _, dataset, *_ = em
+    noisy, clean = dataset.load_split(tiny_root, "test")
+    assert got["noisy_input"] == pytest.approx(quality.psnr_per_image(noisy, clean, 1.0).mean())
+    for name in ("gaussian", "median_gaussian", "nl_means"):  # tuned filters clearly beat doing nothing
+        assert got[name] > got["noisy_input"] + 5.0, (name, got)
