@@ -8,7 +8,8 @@ stay clearly below the model it is meant to measure (issue 16).  The script
 
 1. stages the dataset exactly as a run does (pulled, or generated and checked against dvc.lock);
 2. runs ``benchmarks/<benchmark>/panel.py``: ``learners(root, seed) -> {name: score}`` on the test split,
-   scored with the metric the model logs (``panel.METRIC``), once per seed;
+   scored with the metric the model logs (``panel.METRIC``), once per seed (once in all when the panel
+   sets ``SEED_DEPENDENT = False``: nothing in it is random);
 3. takes the model's ``METRIC`` from the tracking store — the FINISHED training runs of that benchmark on
    the *same dataset digest* (``--run-reference`` first trains one per seed, ``seed=1..N``, with the
    card's settings);
@@ -115,7 +116,8 @@ def main(argv: Sequence[str] = ()) -> int:
     if args.run_reference:
         run_reference(args.benchmark, args.scale, range(1, args.seeds + 1), args.overrides)
     results: Dict[str, List[float]] = {}
-    for seed in range(args.seeds):
+    # a panel with no random step (SEED_DEPENDENT = False) gives the same numbers for every seed: run it once
+    for seed in range(args.seeds if getattr(panel, "SEED_DEPENDENT", True) else 1):
         for name, value in panel.learners(staged.path, seed=seed).items():
             results.setdefault(name, []).append(float(value))
     reference = reference_scores(args.tracking_uri or default_uri(), args.benchmark, args.scale, staged.digest or "",

@@ -148,8 +148,13 @@ def test_scores_are_against_the_clean_truth(em):
     assert np.allclose(quality.psnr_per_image(pred, clean, 1.0), independent)
     mse = np.mean((pred - clean) ** 2, axis=(1, 2))
     assert np.allclose(quality.psnr_per_image(pred, clean, 2.0), 10 * np.log10(4.0 / mse))
+    # pooled: one PSNR of all pixels together (skimage on the stacked split), not the mean of per-image PSNRs
+    pred[0] += rng.normal(0, 0.2, clean[0].shape)  # one bad image pulls the two apart
+    got = quality.summary(pred, clean, 1.0, "test", ssim=False)
+    assert got["test_psnr_pooled"] == pytest.approx(peak_signal_noise_ratio(clean, pred, data_range=1.0))
+    assert got["test_psnr"] > got["test_psnr_pooled"] + 1.0
     s = quality.summary(pred, clean, 1.0, "x")
-    assert set(s) == {"x_mse", "x_psnr", "x_ssim"} and 0 < s["x_ssim"] < 1
+    assert set(s) == {"x_mse", "x_psnr", "x_psnr_pooled", "x_ssim"} and 0 < s["x_ssim"] < 1
     with pytest.raises(ValueError, match="data_range"):
         quality.psnr_per_image(pred, clean, 0.0)
 
