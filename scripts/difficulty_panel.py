@@ -11,8 +11,8 @@ stay clearly below the model it is meant to measure (issue 16).  The script
    scored with the metric the model logs (``panel.METRIC``), once per seed (once in all when the panel
    sets ``SEED_DEPENDENT = False``: nothing in it is random);
 3. takes the model's ``METRIC`` from the tracking store — the FINISHED training runs of that benchmark on
-   the *same dataset digest* (``--run-reference`` first trains one per seed, ``seed=1..N``, with the
-   card's settings);
+   the *same dataset digest* with the card's settings (model, training, options; plus any overrides
+   given) — ``--run-reference`` first trains one per seed, ``seed=1..N``;
 4. prints one table: mean and 95 % CI (Student t) per learner and for the model, and each learner's margin
    below the model.  ``--json PATH`` also writes the numbers.
 
@@ -27,7 +27,7 @@ import math
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Sequence, Tuple
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,14 +53,41 @@ def run_reference(benchmark: str, scale: str, seeds: Sequence[int], extra: Seque
         subprocess.run(cmd, check=True, cwd=ROOT)
 
 
-def reference_scores(uri: str, benchmark: str, scale: str, digest: str, metric: str) -> Dict[str, float]:
-    """seed -> the model's ``metric`` of the latest FINISHED training run per seed on this dataset digest."""
+def card_settings(cfg: Any) -> Dict[str, str]:
+    """The params that make a training run "the card's model": model, training settings and options."""
+    from omegaconf import OmegaConf
+
+    out = {"benchmark.model": str(cfg.benchmark.model)}
+    for group in ("training", "options"):
+        for key, value in (OmegaConf.to_container(cfg.benchmark[group], resolve=True) or {}).items():
+            out[f"benchmark.{group}.{key}"] = str(value)
+    return out
+
+
+def _same(a: str, b: str) -> bool:
+    try:
+        return float(a) == float(b)
+    except ValueError:
+        return a.lower() == b.lower()
+
+
+def reference_scores(uri: str, benchmark: str, scale: str, digest: str, metric: str,
+                     settings: Mapping[str, str]) -> Dict[str, float]:
+    """seed -> the model's ``metric`` of the latest FINISHED training run per seed on this dataset digest
+    whose recorded params match ``settings`` (runs with other epochs, options or models are left out)."""
+    from sciml_mlflow.errors import TrackingError
     from sciml_mlflow.tracking.runstore import load_runs
 
-    runs = load_runs(uri, tag_equals={"benchmark": benchmark, "mode": "train", "dataset.scale": scale})
+    try:
+        runs = load_runs(uri, tag_equals={"benchmark": benchmark, "mode": "train", "dataset.scale": scale})
+    except TrackingError as exc:  # no store yet: the panel still stands on its own
+        print(f"note: no model runs read ({exc})", file=sys.stderr)
+        return {}
     by_seed: Dict[str, Tuple[int, float]] = {}
     for r in runs:
         if r.tags.get("dataset.digest") != digest or metric not in r.metrics:
+            continue
+        if not all(_same(r.params[k], v) for k, v in settings.items() if k in r.params):
             continue
         seed = r.tags.get("seed", "?")
         if seed not in by_seed or r.start_time > by_seed[seed][0]:
@@ -120,8 +147,10 @@ def main(argv: Sequence[str] = ()) -> int:
     for seed in range(args.seeds if getattr(panel, "SEED_DEPENDENT", True) else 1):
         for name, value in panel.learners(staged.path, seed=seed).items():
             results.setdefault(name, []).append(float(value))
+    settings = card_settings(compose([f"benchmark={args.benchmark}", f"benchmark.dataset.scale={args.scale}",
+                                      *args.overrides]))
     reference = reference_scores(args.tracking_uri or default_uri(), args.benchmark, args.scale, staged.digest or "",
-                                 panel.METRIC)
+                                 panel.METRIC, settings)
     print(table(results, reference, panel.METRIC))
     if args.json:
         Path(args.json).write_text(json.dumps({"benchmark": args.benchmark, "scale": args.scale, "metric": panel.METRIC,
