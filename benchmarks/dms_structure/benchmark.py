@@ -28,6 +28,22 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Options:
     multi_label: bool = False  # several phases per pattern (sigmoid per label) instead of one of two classes
+    augment: bool = True  # random flips of both detector axes: exact symmetries of the class distribution
+
+
+def _flips(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """Flip each (B, 487, 195, 3) pattern along axis 0 and/or 1 at random.
+
+    Why these are label-preserving: tetragonal patterns are symmetric under both mirrors up to the
+    orientation error, whose distribution is symmetric; a monoclinic crystal keeps the axis-1 mirror and
+    its two domain variants are each other's axis-0 mirror image (generate.sample_lattice).
+    """
+    for axis in (1, 2):
+        flip = torch.rand(len(x), generator=gen) < 0.5
+        if bool(flip.any()):
+            x = x.clone() if axis == 1 else x
+            x[flip] = x[flip].flip(axis)
+    return x
 
 
 def _loss_and_targets(multi_label: bool) -> Tuple[nn.Module, Any]:
@@ -47,7 +63,8 @@ def _logits(ctx: RunContext, net: nn.Module, patterns: data.Patterns, idx: np.nd
 
 def train(ctx: RunContext) -> None:
     """Train the CNN on ``train/``, early-stop on a seeded validation split, score on ``test/``."""
-    multi_label = parse_options(Options, ctx.options, "dms_structure").multi_label
+    opts = parse_options(Options, ctx.options, "dms_structure")
+    multi_label = opts.multi_label
     hp = ctx.hparams
     seed_everything(ctx.seed)
     rng = np.random.default_rng(ctx.seed)
@@ -66,14 +83,15 @@ def train(ctx: RunContext) -> None:
         ctx.metrics.log_dict({"model_parameters": n_params, "train_samples": len(train_idx),
                               "val_samples": len(val_idx), "test_samples": len(test_data)})
     loss_fn, targets = _loss_and_targets(multi_label)
+    flip_gen = torch.Generator().manual_seed(ctx.seed)
 
     def step(model: nn.Module, batch: Tuple[torch.Tensor, torch.Tensor]) -> StepResult:
         x, y = batch
-        out = model(x).float()
+        out = model(_flips(x, flip_gen) if opts.augment else x).float()
         if multi_label:
-            correct = ((out > 0) == (y > 0.5)).sum() / len(names)
-        else:
-            correct = (out.argmax(dim=1) == y.argmax(dim=1)).sum()
+            return StepResult(loss_fn(out, targets(y)), len(y),
+                              {"train_hamming_accuracy": ((out > 0) == (y > 0.5)).sum() / len(names)})
+        correct = (out.argmax(dim=1) == y.argmax(dim=1)).sum()
         return StepResult(loss_fn(out, targets(y)), len(y), {"train_accuracy": correct})
 
     def evaluate(model: nn.Module) -> Dict[str, float]:
@@ -111,9 +129,8 @@ def inference(ctx: RunContext) -> None:
     with ctx.phase("evaluation"):
         logits, labels, run = _logits(ctx, net, test_data, np.arange(len(test_data)), warmup=1)
     pred, true = scores.predict(logits, multi_label), scores.truth(labels, multi_label)
-    metrics: Dict[str, float] = {"inference_accuracy": scores.accuracy(pred, true), "inference_samples": len(pred)}
-    if multi_label:
-        metrics["inference_macro_f1"] = float(scores.f1_per_label(pred, true).mean())
+    metrics: Dict[str, float] = {**scores.summary(logits, labels, multi_label, "inference", meta.label_names),
+                                 "inference_samples": len(pred)}
     if run.rate is not None:
         metrics["inference_throughput_samples_per_s"] = run.rate
     ctx.metrics.log_dict(metrics)

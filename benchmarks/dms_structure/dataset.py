@@ -18,6 +18,8 @@ from .generate import (  # noqa: F401  (re-exported: the dataset's public names)
     BINARY_FILE,
     CLASSES,
     FLUX_RANGE,
+    LABEL_DTYPE,
+    MOSAIC_RANGE,
     MULTILABEL_FILE,
     PHASES,
     SCALES,
@@ -46,8 +48,12 @@ class H5Split:
             return int(f[f"{self.split}/images"].shape[0])
 
     def labels(self) -> np.ndarray:
+        """Labels as the model uses them: one-hot (N, 2) for the binary file, 0/1 (N, 4) multi-label."""
         with h5py.File(self.path, "r") as f:
-            return np.asarray(f[f"{self.split}/labels"], dtype=np.float32)
+            raw = np.asarray(f[f"{self.split}/labels"])
+        if self.path.name == Path(MULTILABEL_FILE).name:
+            return raw.astype(np.float32)
+        return one_hot(raw, f"{self.path}:{self.split}/labels")
 
     def iter_chunks(self, chunk: int = 64) -> Iterator[Tuple[int, np.ndarray]]:
         """(start, images[start:start+chunk]) in file order, float32 NHWC exactly as stored."""
@@ -55,6 +61,29 @@ class H5Split:
             ds = f[f"{self.split}/images"]
             for start in range(0, ds.shape[0], chunk):
                 yield start, np.asarray(ds[start : start + chunk], dtype=np.float32)
+
+
+def one_hot(raw: np.ndarray, where: str) -> np.ndarray:
+    """One class index per pattern, (N, 1) or (N,), as the real file holds it -> one-hot (N, 2) float32.
+
+    This is what the original does (``labels.reshape(-1, 1)`` then sklearn's OneHotEncoder, whose sorted
+    categories put 0 = monoclinic first).  Anything else is refused with the reason, rather than being
+    silently read as class 0.
+    """
+    if raw.ndim == 2 and raw.shape[1] != 1:
+        raise ValueError(
+            f"dms_structure: {where} has shape {raw.shape}; expected one label per pattern, (N, 1) or (N,), "
+            f"0 = {CLASSES[0]}, 1 = {CLASSES[1]} (the real layout). A (N, {raw.shape[1]}) one-hot file was "
+            "written by an older generator (before version 3): regenerate it (sciml-mlflow data pull / dvc repro)")
+    if raw.ndim > 2:
+        raise ValueError(f"dms_structure: {where} has shape {raw.shape}; expected (N, 1) or (N,) class indices")
+    values = raw.reshape(-1)
+    bad = ~np.isin(values, np.arange(len(CLASSES)))
+    if bad.any():
+        raise ValueError(
+            f"dms_structure: {where} holds {np.unique(values[bad])[:5].tolist()}; expected class indices "
+            f"0 ({CLASSES[0]}) or 1 ({CLASSES[1]})")
+    return np.eye(len(CLASSES), dtype=np.float32)[values.astype(np.int64)]
 
 
 def data_file(data_dir: Path, multi_label: bool) -> Path:

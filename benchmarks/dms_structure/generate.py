@@ -2,7 +2,8 @@
 
 Layout (identical to ``s3://sciml-datasets/.../dms_structure``): ``training/data-binary.h5`` holding
 ``train/images`` and ``test/images`` (N, 487, 195, 3) float32 and ``train/labels`` / ``test/labels``
-(N, 2) float32 one-hot, columns in ``CLASSES`` order.  The multi-phase variant (not in the real data)
+(N, 1): one class index per pattern (0 = monoclinic, 1 = tetragonal, ``CLASSES`` order), which the original
+code reads with ``reshape(-1, 1)`` and one-hot encodes.  The multi-phase variant (not in the real data)
 is ``training/data-multilabel.h5`` with the same keys and (N, len(PHASES)) 0/1 labels.
 
 Why a file of its own: ``dvc.yaml`` makes this file and ``physics.py`` the dependencies of the dataset,
@@ -30,28 +31,31 @@ from .physics import SHAPE, Lattice
 
 log = logging.getLogger(__name__)
 
-GENERATOR_VERSION = "2"  # bump when the bytes change on purpose (and re-record dvc.lock)
+GENERATOR_VERSION = "3"  # bump when the bytes change on purpose (and re-record dvc.lock)
 BINARY_FILE = "training/data-binary.h5"
 MULTILABEL_FILE = "training/data-multilabel.h5"
-CLASSES: Tuple[str, ...] = ("monoclinic", "tetragonal")  # column order of the one-hot labels
+CLASSES: Tuple[str, ...] = ("monoclinic", "tetragonal")  # binary label value = index here (0, 1)
+LABEL_DTYPE = np.float32  # binary labels (N, 1): one class index per pattern, as in the real file
 PHASES: Tuple[str, ...] = ("tetragonal", "monoclinic", "orthorhombic", "rhombohedral")  # multi-label columns
 SPLITS = ("train", "test")
 HDF5_LIBVER = ("earliest", "v110")  # fixed file-format bounds: the bytes do not follow the HDF5 release
 BLOCK = 64  # patterns rendered (and written) at a time
 
-# Pattern counts per split, the monoclinic beta - 90 range (degrees) and the sd of the orientation error
-# about each axis (degrees).  Every scale keeps the real detector shape so the loader is always exercised.
-# `tiny` exists for tests: 80 patterns and 3 epochs must learn something, so its distortion is larger and
-# its mounting better.  `full` mirrors the real data (8,060 patterns), which has no multi-label file.
+# Pattern counts per split, the monoclinic |beta - 90| range (degrees), the sd of the orientation error
+# about each axis (degrees) and the residual in-plane strain (largest |e|, a -> a(1+e), b -> b(1-e)).
+# Every scale keeps the real detector shape so the loader is always exercised.  `tiny` exists for tests:
+# 80 patterns and 3 epochs must learn something, so its distortion is larger and its mounting better.
+# `full` mirrors the real data (8,060 patterns), which has no multi-label file.
 SCALES: Dict[str, Dict[str, Any]] = {
     "tiny": {"train": 96, "test": 48, "multilabel_train": 48, "multilabel_test": 24,
-             "beta_deg": (0.6, 1.6), "jitter_deg": 0.25},
+             "beta_deg": (0.6, 1.6), "jitter_deg": 0.25, "strain": 0.001},
     "small": {"train": 800, "test": 200, "multilabel_train": 320, "multilabel_test": 80,
-              "beta_deg": (0.2, 0.8), "jitter_deg": 0.4},
+              "beta_deg": (0.2, 0.8), "jitter_deg": 0.4, "strain": 0.0025},
     "full": {"train": 6448, "test": 1612, "multilabel_train": 0, "multilabel_test": 0,
-             "beta_deg": (0.2, 0.8), "jitter_deg": 0.4},
+             "beta_deg": (0.2, 0.8), "jitter_deg": 0.4, "strain": 0.0025},
 }
 FLUX_RANGE = (15.0, 60.0)  # photons per unit intensity: exposure varies from pattern to pattern
+MOSAIC_RANGE = (0.8, 1.6)  # line width relative to physics.LINE_WIDTH: mosaic spread varies per crystal
 
 Report = Callable[[int, int, int, str], None]  # (done, total, bytes written, unit): progress callback
 
@@ -60,23 +64,35 @@ def _jitter(rng: np.random.Generator, value: float, rel: float) -> float:
     return float(value * (1.0 + rng.uniform(-rel, rel)))
 
 
-def sample_lattice(phase: str, rng: np.random.Generator, beta_deg: Tuple[float, float] = (0.2, 0.8)) -> Lattice:
+def sample_lattice(phase: str, rng: np.random.Generator, beta_deg: Tuple[float, float] = (0.2, 0.8),
+                   strain: float = 0.0) -> Lattice:
     """A PZT-like perovskite cell of ``phase`` with a small random variation of its parameters.
 
     The distortions are the size seen near a morphotropic phase boundary (fractions of a degree to a
-    degree, a few per cent in length), which is why the classes are hard to tell apart by eye.
+    degree, a few per cent in length), which is why the classes are hard to tell apart by eye.  Two
+    things keep the classes from being told apart by *where* the lines sit on average (a linear model):
+
+    - **domain variants**: a monoclinic (Cm) crystal near the MPB is ferroelastically twinned (Noheda et al.,
+      Phys. Rev. B 61, 8687, 2000); the illuminated domain shears the c axis towards +a or -a with equal
+      probability (beta = 90 +- delta), i.e. the two variants are each other's mirror image along
+      detector axis 0.  The class is the *size* of the shear, not its sign.
+    - **residual strain**: every crystal carries an in-plane strain ``a -> a(1+e), b -> b(1-e)``,
+      ``|e| <= strain`` (mounting, composition gradients), so a/b != 1 is not a monoclinic signature alone.
     """
     a = _jitter(rng, 4.00, 0.004)
+    e = rng.uniform(-strain, strain) if strain > 0 else 0.0
+    sa, sb = 1.0 + e, 1.0 - e
     if phase == "tetragonal":
-        return Lattice(a, a, a * rng.uniform(1.02, 1.04))
+        return Lattice(a * sa, a * sb, a * rng.uniform(1.02, 1.04))
     if phase == "monoclinic":  # b-unique: beta between a and c breaks the x -> -x mirror
         c = a * rng.uniform(1.02, 1.04)
-        return Lattice(a * rng.uniform(1.0, 1.005), a, c, beta=90.0 + rng.uniform(*beta_deg))
+        shear = rng.uniform(*beta_deg) * (1.0 if rng.random() < 0.5 else -1.0)  # domain variant
+        return Lattice(a * rng.uniform(1.0, 1.005) * sa, a * sb, c, beta=90.0 + shear)
     if phase == "orthorhombic":
-        return Lattice(a * rng.uniform(1.015, 1.03), a, a * rng.uniform(0.995, 1.005))
+        return Lattice(a * rng.uniform(1.015, 1.03) * sa, a * sb, a * rng.uniform(0.995, 1.005))
     if phase == "rhombohedral":
         ang = 90.0 - rng.uniform(0.4, 0.9)
-        return Lattice(a * 1.01, a * 1.01, a * 1.01, alpha=ang, beta=ang, gamma=ang)
+        return Lattice(a * 1.01 * sa, a * 1.01 * sb, a * 1.01, alpha=ang, beta=ang, gamma=ang)
     raise ValueError(f"unknown phase {phase!r}; expected one of {', '.join(PHASES)}")
 
 
@@ -84,17 +100,22 @@ def _one_pattern(
     seed: Sequence[int], phases: Sequence[str], fractions: Sequence[float], scale: Dict[str, Any]
 ) -> np.ndarray:
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(list(seed))))
-    lattices = [sample_lattice(p, rng, scale["beta_deg"]) for p in phases]
+    lattices = [sample_lattice(p, rng, scale["beta_deg"], scale.get("strain", 0.0)) for p in phases]
     orient = physics.rotation(rng.normal(0.0, scale["jitter_deg"], size=3))
-    return physics.pattern(lattices, fractions, orient, rng, flux=rng.uniform(*FLUX_RANGE))
+    width = physics.LINE_WIDTH * rng.uniform(*MOSAIC_RANGE)
+    return physics.pattern(lattices, fractions, orient, rng, flux=rng.uniform(*FLUX_RANGE), width=width)
 
 
 def _binary_plan(n: int, rng: np.random.Generator) -> Tuple[List[List[str]], List[List[float]], np.ndarray]:
-    """Exactly balanced classes in random order; labels one-hot over CLASSES."""
+    """Exactly balanced classes in random order; labels (N, 1), one class index per pattern (CLASSES order).
+
+    The real files hold one value per pattern: SciMLBench reads them with ``labels.reshape(-1, 1)`` and
+    one-hot encodes them (sklearn's OneHotEncoder, categories sorted, so 0 = monoclinic, 1 = tetragonal,
+    as its inference loader also assigns).
+    """
     cls = np.arange(n) % len(CLASSES)
     rng.shuffle(cls)
-    labels = np.eye(len(CLASSES), dtype=np.float32)[cls]
-    return [[CLASSES[c]] for c in cls], [[1.0] for _ in cls], labels
+    return [[CLASSES[c]] for c in cls], [[1.0] for _ in cls], cls.astype(LABEL_DTYPE).reshape(-1, 1)
 
 
 def _multilabel_plan(n: int, rng: np.random.Generator) -> Tuple[List[List[str]], List[List[float]], np.ndarray]:

@@ -221,18 +221,20 @@ def pattern(
     flux: float,
     read_noise: float = 0.01,
     line_strength: Optional[float] = None,
+    width: float = LINE_WIDTH,
 ) -> np.ndarray:
     """One noisy pattern (487, 195, 3) float32: lines of every phase present, background, counting noise.
 
     ``flux`` is the expected photon count of a unit-intensity pixel; Poisson noise at that flux plus a
     Gaussian read noise make the image.  The three channels are three beam energies, so every line
     family appears three times, shifted by the change of Bragg angle with wavelength.  Computed in
-    float64 and rounded to float32 once.
+    float64 and rounded to float32 once.  ``width`` is the Lorentzian half-width of the lines: the
+    crystal's mosaic spread, which varies from sample to sample.
     """
     strength = rng.uniform(0.6, 1.0) if line_strength is None else line_strength
     lines = np.zeros(SHAPE, dtype=np.float64)
     for lat, fr in zip(lattices, fractions):
-        lines += float(fr) * lines64(lat, orient)
+        lines += float(fr) * lines64(lat, orient, width=width)
     mean = np.stack([background(rng) for _ in WAVELENGTHS_A], axis=-1) + strength * lines
     # Counting noise: the normal approximation of Poisson(mean * flux) / flux (flux >= ~20 counts, where
     # the two are indistinguishable here) combined with the detector read noise in one draw.

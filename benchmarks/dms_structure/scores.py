@@ -10,6 +10,8 @@ from typing import Dict, Sequence
 
 import numpy as np
 
+POSITIVE = 0  # binary F1 is of class 0, monoclinic (CLASSES order): the distortion a study looks for
+
 
 def predict(scores: np.ndarray, multi_label: bool) -> np.ndarray:
     """Hard predictions from logits: class index (binary) or 0/1 per label (logit > 0 is p > 0.5)."""
@@ -22,8 +24,18 @@ def truth(labels: np.ndarray, multi_label: bool) -> np.ndarray:
 
 
 def accuracy(pred: np.ndarray, true: np.ndarray) -> float:
-    """Share of correct predictions (per label and sample when multi-label)."""
+    """Share of correct predictions; on a multi-label matrix this is the per-label (Hamming) accuracy."""
     return float(np.mean(pred == true)) if true.size else float("nan")
+
+
+def exact_match(pred: np.ndarray, true: np.ndarray) -> float:
+    """Share of samples whose whole label row is right (multi-label subset accuracy)."""
+    return float(np.mean(np.all(pred == true, axis=1))) if true.size else float("nan")
+
+
+def binary_f1(pred: np.ndarray, true: np.ndarray, positive: int) -> float:
+    """F1 of class ``positive`` in a single-label problem (class indices)."""
+    return float(f1_per_label((pred == positive)[:, None].astype(np.int64), (true == positive)[:, None].astype(np.int64))[0])
 
 
 def f1_per_label(pred: np.ndarray, true: np.ndarray) -> np.ndarray:
@@ -43,22 +55,31 @@ def majority_baseline(train_labels: np.ndarray, test_labels: np.ndarray, multi_l
         majority = (train_true.mean(axis=0) >= 0.5).astype(np.int64)
         pred = np.broadcast_to(majority, test_true.shape)
         return {
-            "baseline_test_accuracy": accuracy(pred, test_true),
+            "baseline_test_hamming_accuracy": accuracy(pred, test_true),
+            "baseline_test_exact_match_accuracy": exact_match(pred, test_true),
             "baseline_test_macro_f1": float(f1_per_label(pred, test_true).mean()),
         }
     majority_class = int(np.bincount(train_true, minlength=train_labels.shape[1]).argmax())
-    return {"baseline_test_accuracy": accuracy(np.full_like(test_true, majority_class), test_true)}
+    pred = np.full_like(test_true, majority_class)
+    return {"baseline_test_accuracy": accuracy(pred, test_true),
+            "baseline_test_f1": binary_f1(pred, test_true, POSITIVE)}
 
 
 def summary(
     scores: np.ndarray, labels: np.ndarray, multi_label: bool, prefix: str, names: Sequence[str]
 ) -> Dict[str, float]:
-    """Accuracy (and macro/per-label F1 when multi-label) as ``<prefix>_<metric>``."""
+    """The scores as ``<prefix>_<metric>``, each named for what it measures.
+
+    Binary: ``accuracy`` and ``f1`` (of the monoclinic class, the distortion to detect).  Multi-label:
+    ``hamming_accuracy`` (per label and sample), ``exact_match_accuracy`` (whole rows), ``macro_f1`` and,
+    on test, ``f1_<phase>``.
+    """
     pred, true = predict(scores, multi_label), truth(labels, multi_label)
-    out = {f"{prefix}_accuracy": accuracy(pred, true)}
-    if multi_label:
-        f1 = f1_per_label(pred, true)
-        out[f"{prefix}_macro_f1"] = float(f1.mean())
-        if prefix == "test":
-            out.update({f"test_f1_{n}": float(v) for n, v in zip(names, f1)})
+    if not multi_label:
+        return {f"{prefix}_accuracy": accuracy(pred, true), f"{prefix}_f1": binary_f1(pred, true, POSITIVE)}
+    f1 = f1_per_label(pred, true)
+    out = {f"{prefix}_hamming_accuracy": accuracy(pred, true), f"{prefix}_exact_match_accuracy": exact_match(pred, true),
+           f"{prefix}_macro_f1": float(f1.mean())}
+    if prefix == "test":
+        out.update({f"test_f1_{n}": float(v) for n, v in zip(names, f1)})
     return out

@@ -122,12 +122,23 @@ def train(ctx: RunContext) -> None:
 
 
 def inference(ctx: RunContext) -> None:
-    """Denoise ``test/`` with the trained model; score against the clean truth; write previews and outputs."""
+    """Denoise the inference set with the trained model; score against the clean truth; write previews and outputs.
+
+    The inference set is the original's: ``raw/`` (noisy) and ``truth/`` (clean) image folders, under
+    ``<data root>/inference`` or the data root itself.  Data without them (the real training set alone)
+    falls back to ``test/``, and the log says so.
+    """
     opts = parse_options(Options, ctx.options, "em_denoise")
     seed_everything(ctx.seed)
     with ctx.phase("data_loading"):
         net, meta = em_model.load(ctx.model_dir, ctx.device, ctx.load_model())
-        noisy, clean = dataset.load_split(ctx.data_dir, "test")
+        folder = dataset.inference_folder(ctx.data_dir)
+        if folder is not None:
+            noisy, clean, _ = dataset.load_inference(folder)
+            log.info("em_denoise: inference on %d images from %s/{raw,truth}", len(noisy), folder)
+        else:
+            noisy, clean = dataset.load_split(ctx.data_dir, "test")
+            log.info("em_denoise: no raw/ + truth/ folders under %s; inference on test/ (HDF5) instead", ctx.data_dir)
     with ctx.phase("evaluation"):
         pred, rate = _denoise(ctx, net, noisy, meta.data_range)
         metrics = {"inference_throughput_samples_per_s": rate or 0.0, "inference_samples": len(noisy)}

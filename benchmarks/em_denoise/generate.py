@@ -6,6 +6,10 @@ Layout (identical to ``s3://sciml-datasets/`` ``em_graphene_sim``)::
     train/graphene_img_clean.h5   images (N, 256, 256, 1) float32   their noise-free ground truth
     test/graphene_img_noise.h5    held-out pairs, same layout
     test/graphene_img_clean.h5
+    inference/raw/graphene_00000.tif     the test pairs again as the original's *inference* set reads them:
+    inference/truth/graphene_00000.tif   one (256, 256) float32 TIFF per image, raw/ noisy, truth/ clean,
+                                         paired by file name (SciMLBench em_denoise reads
+                                         ``<dataset>/raw`` and ``<dataset>/truth`` with skimage.io.imread)
 
 Why a file of its own: ``dvc.yaml`` makes this file and ``physics.py`` the dependencies of the dataset.
 Bit-identical bytes (docs/data.md): each block of ``CHUNK`` images draws from its own PCG64 stream seeded
@@ -23,17 +27,21 @@ from typing import Callable, Dict, List, Optional
 
 import h5py
 import numpy as np
+import tifffile
 
 from . import physics
 from .physics import SIZE, Microscope
 
 log = logging.getLogger(__name__)
 
-GENERATOR_VERSION = "2"  # bump when the bytes change on purpose (and re-record dvc.lock)
+GENERATOR_VERSION = "3"  # bump when the bytes change on purpose (and re-record dvc.lock)
 SPLITS = ("train", "test")
 NOISY_FILE = "graphene_img_noise.h5"
 CLEAN_FILE = "graphene_img_clean.h5"
 KEY = "images"
+INFERENCE_DIR = "inference"  # the original's inference dataset: raw/ (noisy) and truth/ (clean) image folders
+RAW_DIR, TRUTH_DIR = "raw", "truth"
+IMAGE_NAME = "graphene_{:05d}.tif"
 SHAPE = (SIZE, SIZE, 1)
 CHUNK = 32  # images rendered (and written) at a time: bounds memory whatever the scale; part of the seeding
 HDF5_LIBVER = ("earliest", "v110")  # fixed file-format bounds: the bytes do not follow the HDF5 release
@@ -95,6 +103,29 @@ def _write_pair(folder: Path, n: int, seed: int, split_id: int, mic: Microscope,
     return final
 
 
+def write_inference_folders(root: Path, noisy: np.ndarray, clean: np.ndarray) -> List[Path]:
+    """(N, H, W) pairs as one float32 TIFF per image under ``root/raw`` and ``root/truth`` (same names).
+
+    The bytes are fixed: no date, software or description tag (tifffile writes none of them here),
+    uncompressed, one strip layout chosen by tifffile from the shape.  Folders are filled under a
+    temporary name and renamed into place.
+    """
+    written: List[Path] = []
+    for sub, images in ((RAW_DIR, noisy), (TRUTH_DIR, clean)):
+        final = Path(root) / sub
+        tmp = final.with_name(f".{sub}.tmp-{os.getpid()}")
+        tmp.mkdir(parents=True, exist_ok=True)
+        for i, img in enumerate(np.asarray(images, dtype=np.float32)):
+            tifffile.imwrite(tmp / IMAGE_NAME.format(i), img, metadata=None, software=False, photometric="minisblack")
+        if final.exists():
+            for old in final.iterdir():
+                old.unlink()
+            final.rmdir()
+        os.replace(tmp, final)
+        written += sorted(final.iterdir())
+    return written
+
+
 def generate(root: Path, scale: str, seed: int = 0, microscope: Optional[Microscope] = None,
              report: Optional[Report] = None) -> List[Path]:
     """Write the simulated dataset of ``scale`` under ``root`` in the real layout; returns the files written.
@@ -112,4 +143,9 @@ def generate(root: Path, scale: str, seed: int = 0, microscope: Optional[Microsc
     for k, split in enumerate(SPLITS):
         written += _write_pair(Path(root) / split, SCALES[scale][split], seed, k, mic, report, done, total)
         done += SCALES[scale][split]
+    pairs = []
+    for name in (NOISY_FILE, CLEAN_FILE):  # the test pairs, re-read as written (float32), for the inference set
+        with h5py.File(Path(root) / "test" / name, "r") as f:
+            pairs.append(np.asarray(f[KEY][:, :, :, 0]))
+    written += write_inference_folders(Path(root) / INFERENCE_DIR, *pairs)
     return written

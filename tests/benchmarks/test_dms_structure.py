@@ -68,9 +68,9 @@ def test_generator_writes_the_real_layout(tiny: Path) -> None:
         for split in ("train", "test"):
             images, labels = f[f"{split}/images"], f[f"{split}/labels"][:]
             assert images.shape == (counts[split], 487, 195, 3) and images.dtype == np.float32
-            assert labels.shape == (counts[split], 2) and labels.dtype == np.float32
-            assert set(np.unique(labels)) == {0.0, 1.0} and np.all(labels.sum(axis=1) == 1)  # one-hot
-            assert labels.sum(axis=0).tolist() == [counts[split] / 2] * 2  # balanced
+            assert labels.shape == (counts[split], 1) and labels.dtype == np.float32  # one per pattern (real layout)
+            assert set(np.unique(labels)) == {0.0, 1.0}  # class index: 0 monoclinic, 1 tetragonal
+            assert labels.sum() == counts[split] / 2  # balanced
             sample = images[:8]
             assert np.isfinite(sample).all() and 0.0 < sample.mean() < 5.0
     with h5py.File(tiny / "training" / "data-multilabel.h5", "r") as f:
@@ -107,7 +107,7 @@ def test_generated_tetragonal_patterns_are_more_mirror_symmetric(tiny: Path) -> 
     with h5py.File(tiny / "training" / "data-binary.h5", "r") as f:
         images, labels = f["train/images"][:40], f["train/labels"][:40]
     asym = np.array([physics.mirror_asymmetry(img.mean(axis=-1), axis=0) for img in images])
-    tetragonal = labels[:, dataset.CLASSES.index("tetragonal")] == 1
+    tetragonal = labels[:, 0] == dataset.CLASSES.index("tetragonal")
     assert np.median(asym[tetragonal]) < np.median(asym[~tetragonal])
 
 
@@ -124,6 +124,24 @@ def test_accuracy_uses_argmax_not_summed_probabilities() -> None:
     logits = np.array([[-1.0, 2.0], [3.0, 0.0], [0.0, 1.0]])  # wrong, wrong, right
     pred, true = scores.predict(logits, False), scores.truth(labels, False)
     assert scores.accuracy(pred, true) == pytest.approx(1 / 3)
+
+
+def test_hamming_exact_match_and_f1_are_what_they_say() -> None:
+    true = np.array([[1, 0, 0, 1], [0, 1, 0, 0]])
+    pred = np.array([[1, 0, 0, 0], [0, 1, 0, 0]])  # 7 of 8 labels right, 1 of 2 rows right
+    assert scores.accuracy(pred, true) == pytest.approx(7 / 8)
+    assert scores.exact_match(pred, true) == pytest.approx(1 / 2)
+    # binary F1 of monoclinic (class 0): tp 1, fp 1, fn 1 -> 0.5
+    assert scores.binary_f1(np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1]), 0) == pytest.approx(0.5)
+
+
+def test_labels_one_per_pattern_are_one_hot_encoded_and_one_hot_files_refused() -> None:
+    assert dataset.one_hot(np.array([[0.0], [1.0], [1.0]], dtype=np.float32), "x").tolist() == [[1, 0], [0, 1], [0, 1]]
+    assert dataset.one_hot(np.array([1, 0], dtype=np.int64), "x").tolist() == [[0, 1], [1, 0]]
+    with pytest.raises(ValueError, match=r"expected one label per pattern, \(N, 1\)"):
+        dataset.one_hot(np.eye(2, dtype=np.float32), "f.h5:train/labels")
+    with pytest.raises(ValueError, match="expected class indices"):
+        dataset.one_hot(np.array([[2.0]]), "f.h5:train/labels")
 
 
 def test_majority_baseline_uses_train_labels() -> None:
@@ -177,22 +195,52 @@ def test_predictions_file_labels_match_the_data(trained: Tuple[Path, RecordingSi
     with (out / "artifacts" / "predictions.csv").open() as fh:
         true = [int(r["true"]) for r in csv.DictReader(fh)]
     with h5py.File(tiny / "training" / "data-binary.h5", "r") as f:
-        assert true == f["test/labels"][:].argmax(axis=1).tolist()
+        assert true == f["test/labels"][:].reshape(-1).astype(int).tolist()
 
 
 def test_multi_label_case(tiny: Path, tmp_path: Path) -> None:
     sink, inf = RecordingSink(), RecordingSink()
     benchmark.train(make_ctx(tiny, tmp_path, "train", sink, epochs=2, multi_label=True))
-    for name in ["val_macro_f1", "test_macro_f1", "baseline_test_macro_f1"] + [f"test_f1_{p}" for p in dataset.PHASES]:
+    names = ["val_macro_f1", "test_macro_f1", "baseline_test_macro_f1", "test_hamming_accuracy",
+             "test_exact_match_accuracy", "baseline_test_exact_match_accuracy"] + [f"test_f1_{p}" for p in dataset.PHASES]
+    for name in names:
         assert 0.0 <= sink.last(name) <= 1.0, name
+    assert "test_accuracy" not in sink.metrics  # a per-label accuracy is named for what it is
+    assert sink.last("test_exact_match_accuracy") <= sink.last("test_hamming_accuracy")
     benchmark.inference(make_ctx(tiny, tmp_path, "inference", inf, multi_label=True))
     with (tmp_path / "artifacts" / "predictions.csv").open() as fh:
         rows = list(csv.DictReader(fh))
     pred = np.array([[int(r[f"pred_{p}"]) for p in dataset.PHASES] for r in rows])
     true = np.array([[int(r[f"true_{p}"]) for p in dataset.PHASES] for r in rows])
-    assert inf.last("inference_accuracy") == pytest.approx(np.mean(pred == true))
+    assert inf.last("inference_hamming_accuracy") == pytest.approx(np.mean(pred == true))
+    assert inf.last("inference_exact_match_accuracy") == pytest.approx(np.mean(np.all(pred == true, axis=1)))
 
 
 def test_unknown_option_fails_clearly(tiny: Path, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown option"):
         benchmark.train(make_ctx(tiny, tmp_path, "train", RecordingSink(), multi_labels=True))
+
+
+# --------------------------------------------------------------------------- difficulty panel
+
+
+def test_best_threshold_finds_the_one_separating_feature() -> None:
+    panel = SPEC.load("panel")
+    rng = np.random.default_rng(0)
+    y = np.arange(40) % 2
+    x = rng.normal(size=(40, 5))
+    x[:, 3] = np.where(y == 1, -1.0, 1.0) + 0.1 * rng.normal(size=40)  # class 1 below: direction matters
+    f, thr, above = panel._best_threshold(x, y)
+    assert f == 3 and not above and -1.0 < thr < 1.0
+    assert np.array_equal(((x[:, f] > thr) == above).astype(int), y)
+
+
+def test_panel_on_tiny_scores_every_learner_on_test(tiny: Path) -> None:
+    panel = SPEC.load("panel")
+    got = panel.learners(tiny, seed=0)
+    assert panel.METRIC == "test_accuracy"
+    assert set(got) == {"majority", "best_threshold", "logistic_regression"}
+    assert got["majority"] == pytest.approx(0.5)  # balanced test split
+    assert all(0.0 <= v <= 1.0 for v in got.values()), got
+    # on the test split's 48 patterns every score is a multiple of 1/48 (scored once, on test)
+    assert all(abs(v * 48 - round(v * 48)) < 1e-9 for v in got.values()), got

@@ -55,6 +55,29 @@ def test_generator_writes_the_real_layout(em, tiny_root):
     assert set(dataset.SCALES) >= {"tiny", "small", "full"}
 
 
+def test_inference_folders_are_the_originals_raw_and_truth(em, tiny_root, tmp_path):
+    """SciMLBench's em_denoise inference reads ``<dataset>/raw`` and ``<dataset>/truth`` image by image
+    (skimage.io.imread); the generator writes the test pairs so, and inference reads them back unchanged."""
+    _, dataset, *_ = em
+    folder = dataset.inference_folder(tiny_root)
+    assert folder == tiny_root / "inference"
+    for sub in ("raw", "truth"):
+        names = sorted(p.name for p in (folder / sub).iterdir())
+        assert names == [f"graphene_{i:05d}.tif" for i in range(16)], sub
+    import skimage.io
+    one = skimage.io.imread(folder / "raw" / "graphene_00003.tif")
+    assert one.shape == (256, 256) and one.dtype == np.float32
+    noisy, clean, _ = dataset.load_inference(folder)
+    test_noisy, test_clean = dataset.load_split(tiny_root, "test")
+    assert np.array_equal(noisy, test_noisy) and np.array_equal(clean, test_clean)
+    # a folder whose names do not pair up is refused, naming the problem
+    bad = tmp_path / "bad"
+    dataset.write_inference_folders(bad, noisy[:2], clean[:2])
+    (bad / "truth" / "graphene_00001.tif").rename(bad / "truth" / "other.tif")
+    with pytest.raises(ValueError, match="different file names"):
+        dataset.load_inference(bad)
+
+
 def test_generator_is_deterministic_per_seed(em):
     physics = em[2]
     mic = physics.Microscope()
@@ -125,8 +148,13 @@ def test_scores_are_against_the_clean_truth(em):
     assert np.allclose(quality.psnr_per_image(pred, clean, 1.0), independent)
     mse = np.mean((pred - clean) ** 2, axis=(1, 2))
     assert np.allclose(quality.psnr_per_image(pred, clean, 2.0), 10 * np.log10(4.0 / mse))
+    # pooled: one PSNR of all pixels together (skimage on the stacked split), not the mean of per-image PSNRs
+    pred[0] += rng.normal(0, 0.2, clean[0].shape)  # one bad image pulls the two apart
+    got = quality.summary(pred, clean, 1.0, "test", ssim=False)
+    assert got["test_psnr_pooled"] == pytest.approx(peak_signal_noise_ratio(clean, pred, data_range=1.0))
+    assert got["test_psnr"] > got["test_psnr_pooled"] + 1.0
     s = quality.summary(pred, clean, 1.0, "x")
-    assert set(s) == {"x_mse", "x_psnr", "x_ssim"} and 0 < s["x_ssim"] < 1
+    assert set(s) == {"x_mse", "x_psnr", "x_psnr_pooled", "x_ssim"} and 0 < s["x_ssim"] < 1
     with pytest.raises(ValueError, match="data_range"):
         quality.psnr_per_image(pred, clean, 0.0)
 
@@ -195,3 +223,19 @@ def test_card_composes_against_the_schema(compose_cfg):
     assert cfg.benchmark.name == "em_denoise" and cfg.benchmark.dataset.name == "em_sim"
     assert cfg.benchmark.model in ("reference", "small") and cfg.benchmark.target.metric == "val_psnr"
     assert set(cfg.benchmark.options) <= set(get("em_denoise").load().DEFAULT_OPTIONS)
+
+
+# --------------------------------------------------------------------------- difficulty panel
+
+
+def test_panel_on_tiny_tunes_filters_on_train_and_scores_test(em, tiny_root):
+    panel = get("em_denoise").load("panel")
+    quality = em[3]
+    got = panel.learners(tiny_root, seed=0)
+    assert panel.METRIC == "test_psnr"
+    assert set(got) == {"noisy_input", "gaussian", "median_gaussian", "nl_means"}
+    _, dataset, *_ = em
+    noisy, clean = dataset.load_split(tiny_root, "test")
+    assert got["noisy_input"] == pytest.approx(quality.psnr_per_image(noisy, clean, 1.0).mean())
+    for name in ("gaussian", "median_gaussian", "nl_means"):  # tuned filters clearly beat doing nothing
+        assert got[name] > got["noisy_input"] + 5.0, (name, got)
