@@ -34,6 +34,7 @@ class Options:
     inference_stride: int = 192  # patch stride for whole-scene inference (256 - 192 = 64 px overlap)
     previews: int = 3  # PNG previews written by inference
     augment: bool = True  # random flips of training patches
+    baseline_pixels: int = 40_000  # pixels per training file the per-pixel baseline is fitted on
 
 
 
@@ -66,7 +67,7 @@ def train(ctx: RunContext) -> None:
         fit_src.preload()
         val_src.preload()
     with ctx.phase("preprocessing"):
-        classical = baseline.fit(train_files, rng, ctx.seed)  # every training file (validation included), never test
+        classical = baseline.fit(train_files, rng, ctx.seed, opts.baseline_pixels)  # every training file (validation included), never test
         meta = ModelMeta(ctx.model, dataset.N_CHANNELS, base, depth, down, opts.train_fraction,
                          classical.describe(), [f.name for f in train_files])
         net = unet.build_model(meta).to(ctx.device)
