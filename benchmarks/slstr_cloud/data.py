@@ -12,11 +12,10 @@ import h5py
 import numpy as np
 import torch
 
-from . import baseline, dataset, tiling
+from . import dataset, tiling
 
 IN_MEMORY_LIMIT_BYTES = 4 * 2**30  # larger training sets are streamed scene group by scene group
 STREAM_SCENES = 16  # scenes shuffled together when streaming
-BASELINE_PIXELS = 50_000  # pixels per training scene used to tune the threshold test
 
 
 class PatchSource:
@@ -102,15 +101,6 @@ def split_train_files(files: List[Path], train_fraction: float, validation_fract
     val_files = sorted(train_files[i] for i in perm[:n_val])
     fit_files = sorted(train_files[i] for i in perm[n_val:])
     return train_files, fit_files, val_files, test_files
-
-
-def fit_baseline(files: List[Path], rng: np.random.Generator) -> baseline.ThresholdTest:
-    """The brightness/temperature threshold test tuned on pixels sampled from ``files``."""
-    samples = []
-    for f in files:
-        scene = dataset.read_scene(f)
-        samples.append(baseline.sample_pixels(scene.refs, scene.bts, scene.mask, rng, BASELINE_PIXELS))
-    return baseline.fit(samples)
 
 
 def flip(x: torch.Tensor, y: torch.Tensor, rng: np.random.Generator) -> Tuple[torch.Tensor, torch.Tensor]:

@@ -29,6 +29,12 @@ from .physics import HEIGHT, N_BTS, N_REFS, WIDTH
 log = logging.getLogger(__name__)
 
 PATTERN = "S3A*.hdf"
+# The real slstr_cloud_ds1 files as SciMLBench's loader reads them (sciml_bench/benchmarks/science/slstr_cloud/
+# data_loader.py, constants.py): h5py keys, shapes (IMAGE_H x IMAGE_W = 1200 x 1500), refs and bts concatenated
+# on the last axis into N_CHANNELS = 9, the mask binarised by ``msk > 0``.  The bucket's folders are
+# ``one-day/`` (training) and ``ssts/`` (the original's inference set); the loader globs ``**/S3A*.hdf``.
+REAL_LAYOUT = {"refs": (HEIGHT, WIDTH, N_REFS), "bts": (HEIGHT, WIDTH, N_BTS), "bayes": (HEIGHT, WIDTH, 1)}
+REAL_FOLDERS = ("one-day", "ssts")
 N_CHANNELS = N_REFS + N_BTS
 SPLIT_SEED = 42  # the file split is part of the benchmark definition, not of a run's seed
 
@@ -99,5 +105,5 @@ def read_scene(path: Path) -> SceneData:
     return SceneData(path, refs.astype(np.float32, copy=False), bts.astype(np.float32, copy=False), mask)
 
 
-__all__ = ["SCALES", "SCENE_DIR", "N_CHANNELS", "SceneData", "generate", "normalise", "read_scene",
+__all__ = ["SCALES", "SCENE_DIR", "N_CHANNELS", "REAL_LAYOUT", "REAL_FOLDERS", "SceneData", "generate", "normalise", "read_scene",
            "scene_files", "split_files", "HEIGHT", "WIDTH"]  # fmt: skip

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 from torch import nn
@@ -35,7 +35,7 @@ class ModelMeta:
     depth: int
     downsample: int  # input average-pooled by this factor, logits upsampled back (1 = full resolution)
     train_fraction: float  # the file split the model was trained under (inference scores the same test files)
-    baseline: Dict[str, float] = field(default_factory=dict)  # threshold test fitted on the training files
+    baseline: Dict[str, Any] = field(default_factory=dict)  # the per-pixel baseline's record (baseline.py)
     train_files: List[str] = field(default_factory=list)
 
 

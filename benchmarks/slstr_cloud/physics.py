@@ -9,8 +9,17 @@ SLSTR data, so a model has to learn spectral and spatial context to beat the cla
   field thresholded to the scene's cover fraction, so edges are ragged and sizes span scales.
 - Radiative mixing: adding-method reflectance per layer, emissivity 1 - exp(-tau/2) for brightness
   temperature, so thin cloud is only slightly brighter and slightly colder than what lies beneath.
-- Cirrus is visible in the 1.375 um channel (S4, where water vapour hides the surface) and in the
-  10.8 - 12 um split-window difference; low warm cloud over cold water barely changes BT.
+- The 1.375 um channel (S4) sits in a strong water-vapour band: what lies under the vapour column is
+  attenuated by exp(-k W_above), with W_above the precipitable water above the reflector (scale height
+  2 km).  Cirrus (above the vapour) is bright there; low cloud is largely invisible; but in dry, cold
+  air masses and over high terrain the surface and low cloud show through (the known failure of the
+  1.38 um cirrus test: Gao et al. 1993, GRL 20:301; Ackerman et al. 1998, JGR 103:32141, MOD35).
+  Cirrus also shows in the 10.8 - 12 um split-window difference; low warm cloud over cold water barely
+  changes BT.
+- The label is a model of the operational Bayesian mask, not the truth: its detection limit shifts with
+  the NWP prior (a smooth field), it is probabilistic near that limit, and its texture term (the local
+  3 x 3 standard deviation of BT, Merchant et al. 2005, QJRMS 131:2735; Bulgin et al. 2018, RSE 218:142)
+  flags the cloud-adjacent ring of pixels that look clear on their own.
 - Sun glint: a broad bright patch on the ocean, warm in the thermal and very warm at 3.7 um.
 
 Channel order follows SLSTR: refs = S1..S6 (0.555, 0.659, 0.865, 1.375, 1.61, 2.25 um, reflectance)
@@ -31,23 +40,29 @@ from typing import Tuple
 
 import numpy as np
 import scipy.fft
+from scipy import ndimage
 
 HEIGHT, WIDTH = 1200, 1500
 N_REFS, N_BTS = 6, 3
 TAU_LOW_LABEL = 1.0  # optical depth above which a low-cloud pixel is flagged (what a Bayesian mask detects)
 TAU_CIRRUS_LABEL = 0.4  # the same for cirrus: thinner, but S4 and the split window give it away
+K_1375 = 5.0  # two-way absorption at 1.375 um per cm of precipitable water above the reflector
+H_VAPOUR_KM = 2.0  # water-vapour scale height
+TEXTURE_K = 0.8  # BT 3x3 standard deviation (K) above which the mask's texture term flags a cloud-adjacent pixel
+ADJACENT_PX = 2  # how far from a detected cloud the texture term reaches (pixels)
 
-# Surface reflectance spectra, S1..S6 (typical values from spectral libraries, rounded).
-OCEAN = np.array([0.035, 0.022, 0.010, 0.0, 0.004, 0.002], dtype=np.float64)
-VEGETATION = np.array([0.05, 0.045, 0.32, 0.0, 0.20, 0.09], dtype=np.float64)
-SOIL = np.array([0.11, 0.16, 0.24, 0.0, 0.32, 0.26], dtype=np.float64)
-DESERT = np.array([0.26, 0.34, 0.40, 0.0, 0.50, 0.45], dtype=np.float64)
-SNOW = np.array([0.86, 0.83, 0.76, 0.0, 0.09, 0.05], dtype=np.float64)
-# Cloud reflectance relative to the visible, per channel: flat in S1..S3, absorbed at 1.6/2.25 um
-# (more for ice), S4 sees only cloud above the water vapour (cirrus fully, low cloud a little).
-WATER_CLOUD_SHAPE = np.array([1.0, 1.0, 0.98, 0.08, 0.75, 0.55], dtype=np.float64)
+# Surface reflectance spectra, S1..S6 (typical values from spectral libraries, rounded).  S4 is the
+# surface's own reflectance at 1.375 um, *before* the water vapour above it (see _vapour_transmittance).
+OCEAN = np.array([0.035, 0.022, 0.010, 0.006, 0.004, 0.002], dtype=np.float64)
+VEGETATION = np.array([0.05, 0.045, 0.32, 0.20, 0.20, 0.09], dtype=np.float64)
+SOIL = np.array([0.11, 0.16, 0.24, 0.30, 0.32, 0.26], dtype=np.float64)
+DESERT = np.array([0.26, 0.34, 0.40, 0.46, 0.50, 0.45], dtype=np.float64)
+SNOW = np.array([0.86, 0.83, 0.76, 0.25, 0.09, 0.05], dtype=np.float64)
+# Cloud reflectance relative to the visible, per channel: flat in S1..S3, a little liquid/ice absorption
+# at 1.375 um, absorbed at 1.6/2.25 um (more for ice).  The vapour above the cloud is applied separately.
+WATER_CLOUD_SHAPE = np.array([1.0, 1.0, 0.98, 0.90, 0.75, 0.55], dtype=np.float64)
 ICE_CLOUD_SHAPE = np.array([1.0, 1.0, 0.98, 0.90, 0.45, 0.30], dtype=np.float64)
-GLINT_SHAPE = np.array([1.0, 1.0, 0.95, 0.0, 0.85, 0.80], dtype=np.float64)
+GLINT_SHAPE = np.array([1.0, 1.0, 0.95, 0.90, 0.85, 0.80], dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -56,7 +71,7 @@ class Scene:
 
     refs: np.ndarray  # (H, W, 6) float32 reflectance
     bts: np.ndarray  # (H, W, 3) float32 brightness temperature, K
-    bayes: np.ndarray  # (H, W, 1) uint8 flags: 1 = cloud, 2 = thin cirrus; > 0 means cloud
+    bayes: np.ndarray  # (H, W, 1) uint8 flag bits: 1 low cloud, 2 cirrus, 4 cloud-adjacent; > 0 means cloud
     land: np.ndarray  # (H, W) bool
     glint: np.ndarray  # (H, W) float32 glint reflectance added on the ocean
 
@@ -118,6 +133,18 @@ def _cloud_reflectance(tau: np.ndarray) -> np.ndarray:
     return s / (2.0 + s)
 
 
+def _vapour_transmittance(pwv_cm: np.ndarray, height_km: np.ndarray) -> np.ndarray:
+    """Two-way 1.375 um transmittance of the vapour above a reflector at ``height_km``: exp(-k W e^(-z/H))."""
+    return np.exp(-K_1375 * pwv_cm * np.exp(-height_km / H_VAPOUR_KM))
+
+
+def _local_std(field: np.ndarray) -> np.ndarray:
+    """3 x 3 standard deviation (the Bayesian mask's texture feature), float64, edges reflected."""
+    mean = ndimage.uniform_filter(field, size=3, mode="reflect")
+    sq = ndimage.uniform_filter(field * field, size=3, mode="reflect")
+    return np.sqrt(np.clip(sq - mean * mean, 0.0, None))
+
+
 def simulate(rng: np.random.Generator, shape: Tuple[int, int] = (HEIGHT, WIDTH)) -> Scene:
     """Simulate one daytime scene; every scene draws its own land share, cover and temperatures."""
     h, w = shape
@@ -170,17 +197,24 @@ def simulate(rng: np.random.Generator, shape: Tuple[int, int] = (HEIGHT, WIDTH))
     tau_ci = np.clip(ci - _threshold_for_fraction(ci, ci_cover), 0.0, None) * rng.uniform(1.5, 4.0) if ci_cover > 0.02 else np.zeros(shape, np.float64)
     t_ci = rng.uniform(215.0, 240.0) + 3.0 * fractal_noise(shape, 3.0, rng)
 
+    # precipitable water (cm): ~0.3 in polar air to ~3 in the tropics (Clausius-Clapeyron, ~7 %/K), drier
+    # over dry land; it sets both the 1.375 um transmittance and the clear-sky split-window difference
+    moist = fractal_noise(shape, 3.0, rng)
+    pwv = 0.3 * np.exp(0.08 * (t_base - 273.0) + 0.35 * moist) * (1.0 - 0.5 * dryness * land)
+
     r_low = _cloud_reflectance(tau_low)[..., None] * WATER_CLOUD_SHAPE
     r_ci = _cloud_reflectance(tau_ci)[..., None] * ICE_CLOUD_SHAPE
     refs = _add_layer(surf, r_low)
-    refs[..., 3] = r_low[..., 3] + 0.0  # S4: the surface is hidden by water vapour
+    # S4: surface and low cloud seen through the vapour above each of them; cirrus (~10 km) sits above it
+    s4_surface = surf[..., 3] * _vapour_transmittance(pwv, elevation)
+    refs[..., 3] = _add_layer(s4_surface, r_low[..., 3] * _vapour_transmittance(pwv, top_km))
     refs = _add_layer(refs, r_ci)
 
     e_low = 1.0 - np.exp(-0.5 * tau_low)
     e_ci = 1.0 - np.exp(-0.5 * tau_ci)
     bt11 = e_low * t_low + (1.0 - e_low) * t_surf
     bt11 = e_ci * t_ci + (1.0 - e_ci) * bt11
-    humidity = np.clip(0.4 + 0.04 * (t_base - 273.0) + 0.3 * fractal_noise(shape, 3.0, rng), 0.1, None)
+    humidity = 0.3 + 0.45 * pwv  # clear-sky BT10.8 - BT12 (K) grows with the water vapour
     split = humidity * (1.0 - e_low) * (1.0 - e_ci) + 5.0 * e_ci * (1.0 - e_ci) + 0.3 * e_low
     bt12 = bt11 - split
     # 3.7 um by day: emission plus reflected sunlight, large for water cloud and glint, small for ice/snow
@@ -190,11 +224,32 @@ def simulate(rng: np.random.Generator, shape: Tuple[int, int] = (HEIGHT, WIDTH))
 
     refs += rng.standard_normal(refs.shape, dtype=np.float32) * 0.003  # sensor noise
     bts += rng.standard_normal(bts.shape, dtype=np.float32) * 0.08
-    flags = (tau_low > TAU_LOW_LABEL).astype(np.uint8) | ((tau_ci > TAU_CIRRUS_LABEL).astype(np.uint8) << 1)
+    flags = bayesian_mask(tau_low, tau_ci, bt11, rng)
     return Scene(  # the one rounding to float32
         refs=np.clip(refs, 0.0, None).astype(np.float32), bts=bts.astype(np.float32), bayes=flags[..., None],
         land=land, glint=glint.astype(np.float32),
     )
 
 
-__all__ = ["HEIGHT", "WIDTH", "N_REFS", "N_BTS", "Scene", "fractal_noise", "simulate"]
+def bayesian_mask(tau_low: np.ndarray, tau_ci: np.ndarray, bt11: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """(H, W) uint8 flags as an operational Bayesian mask would set them: 1 low cloud, 2 cirrus, 4 cloud-adjacent.
+
+    - The detection limit (tau 1 for low cloud, 0.4 for cirrus) scales with the NWP prior, a smooth field
+      (+-40 %): where the forecast expects cloud, thinner cloud is flagged.
+    - Near that limit the posterior is close to the threshold, so the flag is a coin toss: each pixel's
+      limit is jittered by a further ~15 % (the mask's label noise at cloud edges).
+    - The texture term: a pixel within ``ADJACENT_PX`` of a flagged cloud whose 3 x 3 BT10.8 standard
+      deviation exceeds ``TEXTURE_K`` is flagged too, although on its own it looks clear.
+    """
+    shape = tau_low.shape
+    prior = np.exp(0.35 * fractal_noise(shape, 3.5, rng, outer_px=500.0))
+    jitter = np.exp(0.15 * rng.standard_normal(shape, dtype=np.float32).astype(np.float64))
+    low = tau_low > TAU_LOW_LABEL * prior * jitter
+    cirrus = tau_ci > TAU_CIRRUS_LABEL * prior * jitter
+    cloud = low | cirrus
+    near = ndimage.binary_dilation(cloud, structure=np.ones((3, 3), bool), iterations=ADJACENT_PX)
+    adjacent = near & ~cloud & (_local_std(bt11) > TEXTURE_K)
+    return low.astype(np.uint8) | (cirrus.astype(np.uint8) << 1) | (adjacent.astype(np.uint8) << 2)
+
+
+__all__ = ["HEIGHT", "WIDTH", "N_REFS", "N_BTS", "Scene", "bayesian_mask", "fractal_noise", "simulate"]

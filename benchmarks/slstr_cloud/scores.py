@@ -1,13 +1,17 @@
 """Pixel-level scores of a binary cloud mask: accuracy, F1 and IoU of the *cloud* class.
 
-Scores are accumulated as a confusion count over many scenes (``Confusion.add``) and only turned
-into ratios at the end, so a score over a test set weights every pixel equally, whatever the scene.
+Two ways to summarise a set of scenes, each under its own name:
+
+- pooled (``<prefix>_accuracy``, ``_f1``, ``_iou``): one confusion count over all scenes
+  (``Confusion.add``), turned into ratios at the end, so every pixel weighs the same;
+- per scene (``<prefix>_scene_mean_accuracy``, ...): the score of each scene, then the mean over scenes,
+  as SciMLBench's ``slstr_cloud`` inference computes it (every scene weighs the same).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict
+from typing import Dict, List
 
 import numpy as np
 
@@ -56,9 +60,17 @@ class Confusion:
         return {f"{prefix}_accuracy": self.accuracy(), f"{prefix}_f1": self.f1(), f"{prefix}_iou": self.iou()}
 
 
+def scene_mean(scenes: List[Confusion], prefix: str) -> Dict[str, float]:
+    """``{prefix}_scene_mean_accuracy``, ``_f1`` and ``_iou``: per-scene scores averaged over scenes (the original's way)."""
+    if not scenes:
+        return {}
+    return {f"{prefix}_scene_mean_{name}": float(np.mean([getattr(c, name)() for c in scenes]))
+            for name in ("accuracy", "f1", "iou")}
+
+
 def scores(pred: np.ndarray, truth: np.ndarray, prefix: str) -> Dict[str, float]:
     """Scores of one prediction (a convenience over ``Confusion``)."""
     return Confusion().add(pred, truth).summary(prefix)
 
 
-__all__ = ["Confusion", "scores"]
+__all__ = ["Confusion", "scene_mean", "scores"]

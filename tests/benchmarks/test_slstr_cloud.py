@@ -1,5 +1,6 @@
-"""slstr_cloud: the generator writes the real layout with the physics it claims, stitching is exact, and
-train/inference run end to end on tiny data, score honestly and beat the threshold baseline."""
+"""slstr_cloud: the generator writes the real layout with the physics it claims, no per-pixel learner finds
+a shortcut (the difficulty panel), stitching is exact, and train/inference run end to end on tiny data and
+score honestly, pooled and per scene, next to the per-pixel baseline."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ benchmark = SPEC.load()
 dataset = SPEC.load("dataset")
 tiling = SPEC.load("tiling")
 baseline = SPEC.load("baseline")
+panel = SPEC.load("panel")
+physics = SPEC.load("physics")
 scores = SPEC.load("scores")
 unet = SPEC.load("model")
 
@@ -34,6 +37,9 @@ def make_ctx(data_dir: Path, out: Path, mode: str, sink: RecordingSink, epochs: 
         hardware=HardwareProfile("cpu", "cpu", 1, 1, "fp32", {}, None, 0),
         metrics=sink, options=options, show_progress=False,
     )  # fmt: skip
+
+
+BASELINE_PIXELS = 10_000  # per training file: a cheaper baseline fit for the tests (the card's default is 40,000)
 
 
 @pytest.fixture(scope="module")
@@ -56,14 +62,16 @@ def trained(tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> Tuple[Path,
     5x slower; on an idle machine one thread costs ~1.5x.  The setting is restored afterwards.
     """
     import torch
+    from threadpoolctl import threadpool_limits  # the baseline's trees use OpenMP: one thread as well
 
     out = tmp_path_factory.mktemp("slstr_run")
     train_sink, inf_sink = RecordingSink(), RecordingSink()
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        benchmark.train(make_ctx(tiny, out, "train", train_sink))
-        benchmark.inference(make_ctx(tiny, out, "inference", inf_sink, previews=1))
+        with threadpool_limits(1):
+            benchmark.train(make_ctx(tiny, out, "train", train_sink, baseline_pixels=BASELINE_PIXELS))
+            benchmark.inference(make_ctx(tiny, out, "inference", inf_sink, previews=1, baseline_pixels=BASELINE_PIXELS))
     finally:
         torch.set_num_threads(threads)
     return out, train_sink, inf_sink
@@ -77,13 +85,22 @@ def test_generator_writes_the_real_layout(tiny: Path):
     hdf = [p for p in files if p.is_file()]
     assert len(hdf) == dataset.SCALES["tiny"] and all(p.parent == tiny / "one-day" for p in hdf)
     assert all(p.name.startswith("S3A") and p.suffix == ".hdf" for p in hdf), "no temp files left, S3A*.hdf only"
+    assert hdf[0].parent.name in dataset.REAL_FOLDERS
     with h5py.File(hdf[0], "r") as fh:
-        assert set(fh) == {"refs", "bts", "bayes"}
-        assert fh["refs"].shape == (1200, 1500, 6) and fh["refs"].dtype == np.float32
-        assert fh["bts"].shape == (1200, 1500, 3) and fh["bts"].dtype == np.float32
-        assert fh["bayes"].shape == (1200, 1500, 1) and fh["bayes"].dtype.kind in "ui"
-        flags = np.unique(fh["bayes"][::4, ::4])
-    assert set(flags.tolist()) <= {0, 1, 2, 3} and flags.max() > 1, "thin-cirrus flag present; > 0 is cloud"
+        assert set(fh) == set(dataset.REAL_LAYOUT) == {"refs", "bts", "bayes"}
+        for key, shape in dataset.REAL_LAYOUT.items():
+            assert fh[key].shape == shape, key
+        assert fh["refs"].dtype == np.float32 and fh["bts"].dtype == np.float32 and fh["bayes"].dtype == np.uint8
+        refs, bts, msk = fh["refs"][...], fh["bts"][...], fh["bayes"][...]
+    flags = np.unique(msk)
+    assert set(flags.tolist()) <= set(range(8)) and {1, 2} <= {f & 3 for f in flags} and any(f & 4 for f in flags), \
+        "low-cloud, cirrus and cloud-adjacent bits present; > 0 is cloud"
+    # the original loader's preprocessing, written out on the raw arrays, equals what our reader feeds the model
+    img = np.concatenate([(refs - refs.mean()) / refs.std(), (bts - bts.mean()) / bts.std()], axis=-1)
+    assert img.shape == (1200, 1500, 9)
+    ours = dataset.read_scene(hdf[0])
+    np.testing.assert_allclose(np.moveaxis(ours.image(), 0, -1), img, rtol=0, atol=2e-4)
+    np.testing.assert_array_equal(ours.mask, msk[..., 0] > 0)
 
 
 def test_scenes_follow_the_physics_they_claim(scenes: List[Any]):
@@ -110,23 +127,47 @@ def test_cirrus_shows_in_the_cirrus_band(tiny: Path, scenes: List[Any]):
     assert s.refs[..., 3][cirrus_only].mean() > s.refs[..., 3][clear].mean() + 0.02, "S4 (1.375 um) sees cirrus"
 
 
-def test_a_single_threshold_pair_is_imperfect(scenes: List[Any]):
-    rng = np.random.default_rng(0)
-    test = baseline.fit([baseline.sample_pixels(s.refs, s.bts, s.mask, rng, 20_000) for s in scenes])
-    acc = scores.Confusion()
-    for s in scenes:
-        acc.add(test.predict(s.refs, s.bts), s.mask)
-    assert 0.7 < acc.accuracy() < 0.96, "hard cases (thin cloud, glint, snow) defeat the best threshold pair"
+def test_low_cloud_is_largely_hidden_at_1375_but_dry_high_ground_is_not():
+    pwv, low_top, cirrus_top = np.array([2.0, 0.3]), np.array([1.0, 1.0]), np.array([10.0, 10.0])
+    t_low, t_ci = physics._vapour_transmittance(pwv, low_top), physics._vapour_transmittance(pwv, cirrus_top)
+    assert t_low[0] < 0.01 and t_ci[0] > 0.9, "humid air: low cloud invisible at 1.375 um, cirrus seen"
+    assert t_low[1] > 0.3, "polar, dry air: low cloud and the surface show through (no S4 shortcut)"
+    assert physics._vapour_transmittance(np.array([0.5]), np.array([3.0]))[0] > 0.5, "high terrain is not dark"
 
 
-def test_baseline_fit_recovers_a_separable_rule():
+def test_mask_flags_the_texture_ring_and_jitters_the_detection_limit():
+    rng = np.random.default_rng(5)
+    tau = np.zeros((64, 64))
+    tau[20:40, 20:40] = 10.0  # a thick square cloud, clear around it
+    bt = np.where(tau > 0, 250.0, 290.0)
+    flags = physics.bayesian_mask(tau, np.zeros_like(tau), bt, rng)
+    assert (flags[20:40, 20:40] & 1).all() and not (flags[20:40, 20:40] & 4).any()
+    ring = (flags & 4) > 0
+    assert ring[18:42, 18:42].sum() == ring.sum() > 0 and not ring[20:40, 20:40].any(), "ring of <= 2 px, outside"
+    near_limit = physics.bayesian_mask(np.full((64, 64), physics.TAU_LOW_LABEL), np.zeros((64, 64)),
+                                       np.full((64, 64), 280.0), rng)
+    assert 0.05 < (near_limit & 1).mean() < 0.95, "at the detection limit the flag is noisy"
+
+
+def test_panel_on_tiny_has_no_per_pixel_shortcut(tiny: Path):
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        table = panel.evaluate(tiny, seed=0, per_scene=8_000, test_stride=3).table()
+    assert set(table) == {"majority", "threshold", "logistic", "gbdt"}
+    acc = {name: row[panel.METRIC] for name, row in table.items()}
+    assert acc["majority"] < acc["threshold"] < acc["gbdt"] and acc["logistic"] < acc["gbdt"], acc
+    assert acc["threshold"] < 0.85, f"no single channel (S4 included) gives the mask away: {acc}"
+    assert acc["gbdt"] < 0.93, f"a per-pixel classifier without spatial context stays well below 1: {acc}"
+    assert all(0.0 <= row["scene_mean_f1"] <= 1.0 for row in table.values())
+
+
+def test_single_channel_threshold_recovers_a_rule():
     rng = np.random.default_rng(1)
-    vis, bt = rng.uniform(0, 1, 40_000).astype(np.float32), rng.uniform(220, 310, 40_000).astype(np.float32)
-    truth = (vis > 0.4) & (bt < 270.0)
-    fitted = baseline.fit([(vis, bt, truth)])
-    assert abs(fitted.vis_min - 0.4) < 0.03 and abs(fitted.bt_max - 270.0) < 3.0
-    pred = (vis > fitted.vis_min) & (bt < fitted.bt_max)
-    assert (pred == truth).mean() > 0.98
+    x = rng.uniform(0, 1, (20_000, 3)).astype(np.float32)
+    fitted = panel.fit_threshold(x, x[:, 2] < 0.3, 0)
+    assert fitted.channel == 2 and not fitted.above and abs(fitted.threshold - 0.3) < 0.01
+    assert (fitted.predict(x) == (x[:, 2] < 0.3)).mean() > 0.99
 
 
 def test_split_is_by_file_and_fixed():
@@ -182,6 +223,12 @@ def test_confusion_scores():
     assert (c.tp, c.fp, c.fn, c.tn) == (1, 1, 1, 1)
     assert c.accuracy() == 0.5 and c.f1() == 0.5 and c.iou() == pytest.approx(1 / 3)
     assert scores.Confusion().add(~truth & False, truth & False).f1() == 1.0  # nothing to find, nothing found
+    other = scores.Confusion().add(truth, truth)  # a perfect scene of the same size
+    pooled = scores.Confusion().add(pred, truth).add(truth, truth)
+    means = scores.scene_mean([c, other], "test")
+    assert means["test_scene_mean_accuracy"] == 0.75 == pooled.accuracy()
+    assert means["test_scene_mean_f1"] == 0.75 and pooled.f1() == pytest.approx(6 / 8)
+    assert means["test_scene_mean_iou"] == pytest.approx((1 / 3 + 1) / 2) != pooled.iou()
 
 
 def test_reference_model_has_the_original_size():
@@ -208,8 +255,9 @@ def test_training_logs_per_epoch_and_final_metrics(trained):
         steps = [s for s, _ in sink.metrics[name]]
         assert steps == list(range(1, len(steps) + 1)) and len(steps) >= 2, name
     for name in ("test_accuracy", "test_f1", "test_iou", "baseline_test_accuracy", "baseline_test_f1",
-                 "baseline_test_iou"):  # fmt: skip
+                 "baseline_test_iou", "test_scene_mean_accuracy", "baseline_test_scene_mean_f1"):  # fmt: skip
         assert 0.0 <= sink.last(name) <= 1.0, name
+    assert sink.last("baseline_train_pixels") == 3 * BASELINE_PIXELS  # tiny: 3 training files
     assert all(math.isfinite(v) for vals in sink.metrics.values() for _, v in vals)
     assert sink.metrics["train_loss"][-1][1] < sink.metrics["train_loss"][0][1], "the model learns"
 
@@ -233,11 +281,23 @@ def test_inference_writes_masks_and_previews_that_score_as_logged(trained, tiny:
     assert sink.last("inference_throughput_scenes_per_s") > 0
     assert len(list((out / "artifacts" / "previews").glob("*.png"))) == 1
     with (out / "artifacts" / "scene_scores.csv").open() as fh:
-        assert len(list(csv.DictReader(fh))) == len(test_files)
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == len(test_files)
+    for name in ("accuracy", "f1"):  # the per-scene mean (the original's score) from the per-scene table
+        assert sink.last(f"inference_scene_mean_{name}") == pytest.approx(
+            np.mean([float(r[f"model_{name}"]) for r in rows]), abs=1e-6)
+        assert sink.last(f"baseline_inference_scene_mean_{name}") == pytest.approx(
+            np.mean([float(r[f"baseline_{name}"]) for r in rows]), abs=1e-6)
+    assert (out / "model" / baseline.BASELINE_FILE).is_file()
 
 
-def test_model_beats_the_threshold_baseline_on_tiny(trained):
+def test_model_learns_the_mask_on_tiny(trained, tiny: Path):
+    """Two training scenes and 6 epochs are too little for the U-Net to beat the per-pixel trees (it does at
+    `small`: the quality bar, measured by a script over 3 seeds, README); here it must clearly learn."""
     _, train_sink, sink = trained
-    assert sink.last("inference_accuracy") > sink.last("baseline_inference_accuracy") + 0.01
-    assert sink.last("inference_f1") > sink.last("baseline_inference_f1") + 0.05
+    _, test_files = dataset.split_files(dataset.scene_files(tiny), 0.8)
+    cover = np.mean([dataset.read_scene(f).mask.mean() for f in test_files])
+    assert sink.last("inference_accuracy") > max(cover, 1 - cover) + 0.1, "well above the majority class"
+    assert sink.last("inference_accuracy") > sink.last("baseline_inference_accuracy") - 0.05
     assert train_sink.last("test_accuracy") == pytest.approx(sink.last("inference_accuracy"))
+    assert train_sink.last("test_scene_mean_accuracy") == pytest.approx(sink.last("inference_scene_mean_accuracy"))
