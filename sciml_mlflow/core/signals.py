@@ -38,7 +38,7 @@ def _handler(signum: int, frame: Any) -> None:
         log.warning("%s received while already stopping for %s: ignored, cleanup continues",
                     signal.Signals(signum).name, _taken.reason)
         return
-    _taken = RunTerminated(signum, REASONS.get(signum, signal.Signals(signum).name))
+    _taken = RunTerminated(signum, REASONS.get(signum) or SCHEDULER_REASONS.get(signum) or signal.Signals(signum).name)
     log.error("stopping: %s", _taken.reason)
     raise _taken
 
@@ -60,6 +60,26 @@ def terminating() -> Iterator[None]:
     finally:
         for signum, old in previous.items():
             signal.signal(signum, old)
+
+
+SCHEDULER_REASONS: Dict[int, str] = {
+    signal.SIGTERM: REASONS[signal.SIGTERM],
+    signal.SIGUSR2: "SIGUSR2 (submitit's walltime or pre-emption warning, sbatch --signal=USR2@<s>)",
+}
+
+
+def take_over_from_scheduler_wrapper() -> None:
+    """In a job process run by a scheduler's Python wrapper (submitit's ``_submit``), handle SIGTERM and
+    SIGUSR2 ourselves for the rest of the process: submitit ignores SIGTERM ("Bypassing signal") and turns
+    SIGUSR2 into an ``UncompletedJobError`` raised inside the run, which would end it FAILED instead of KILLED
+    (docs/sweeps.md, walltime).  Main thread only; a no-op elsewhere."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for signum in SCHEDULER_REASONS:
+        try:
+            signal.signal(signum, _handler)
+        except (ValueError, OSError):
+            pass
 
 
 def reason_of(exc: BaseException) -> str:

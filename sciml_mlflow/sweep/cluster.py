@@ -9,7 +9,9 @@ children (stopped by pid, never as system services), and sizes the one partition
 
 SLURM 22.05 still ships ``auth/none`` but it is unauthenticated and gone in later releases; we use
 ``auth/munge`` with a MUNGE daemon on a socket inside the folder (``AuthInfo=socket=...``), as a site does.
-Accounting without slurmdbd: ``JobCompType=jobcomp/filetxt``, read by ``sacct --completion``.
+Accounting is real too: submitit follows its jobs with ``sacct`` (a job it cannot see stays UNKNOWN and is
+waited for forever), so a MariaDB server (datadir and socket in the folder, TCP on 127.0.0.1 at a free
+port, a random password for the ``slurm`` user) backs ``slurmdbd``.
 
     sciml-mlflow-slurm up            (scripts/slurm_cluster.py)   -> prints `export SLURM_CONF=...`
     sciml-mlflow-slurm down <dir>
@@ -34,7 +36,7 @@ from sciml_mlflow.errors import SciMLError
 
 log = logging.getLogger(__name__)
 
-DAEMONS = ("munged", "slurmctld", "slurmd")
+DAEMONS = ("munged", "mariadbd", "slurmdbd", "slurmctld", "slurmd")
 PARTITION = "local"
 STATE_FILE = "cluster.json"
 
@@ -45,7 +47,8 @@ class ClusterError(SciMLError):
 
 def missing_binaries() -> List[str]:
     """The SLURM/MUNGE programs this machine lacks (empty when the cluster can start)."""
-    need = ("munged", "slurmctld", "slurmd", "sbatch", "srun", "squeue", "sinfo", "scancel", "sacct", "scontrol")
+    need = ("munged", "mariadbd", "mariadb-install-db", "mariadb", "slurmdbd", "slurmctld", "slurmd", "sbatch",
+            "srun", "squeue", "sinfo", "scancel", "sacct", "sacctmgr", "scontrol")
     return [b for b in need if shutil.which(b) is None]
 
 
@@ -72,6 +75,8 @@ class Cluster:
     cpus: int
     ctld_port: int
     slurmd_port: int
+    dbd_port: int = 0
+    db_port: int = 0
     kill_wait: int = 5
     pids: Dict[str, int] = field(default_factory=dict)
 
@@ -83,9 +88,6 @@ class Cluster:
     def munge_socket(self) -> Path:
         return self.root / "munge" / "munge.socket"
 
-    @property
-    def jobcomp(self) -> Path:
-        return self.root / "jobcomp.txt"
 
     @property
     def partition(self) -> str:
@@ -111,8 +113,8 @@ class Cluster:
         return self.command("sinfo", "-h", "-N", "-o", "%t").strip()
 
     def job_states(self, job_ids: List[str]) -> Dict[str, str]:
-        """Final states of finished jobs from ``sacct --completion`` (jobcomp/filetxt): id -> state."""
-        out = self.command("sacct", "--completion", "-n", "-P", "-o", "JobID,State", "-j", ",".join(job_ids))
+        """States of jobs (array tasks as ``<id>_<i>``, steps left out) from ``sacct``: id -> state."""
+        out = self.command("sacct", "-X", "-n", "-P", "-o", "JobID,State", "-j", ",".join(job_ids))
         states: Dict[str, str] = {}
         for line in out.splitlines():
             if "|" in line:
@@ -122,7 +124,7 @@ class Cluster:
 
     def save(self) -> None:
         data = {"root": str(self.root), "node": self.node, "cpus": self.cpus, "ctld_port": self.ctld_port,
-                "slurmd_port": self.slurmd_port, "kill_wait": self.kill_wait, "pids": self.pids}
+                "slurmd_port": self.slurmd_port, "dbd_port": self.dbd_port, "db_port": self.db_port, "kill_wait": self.kill_wait, "pids": self.pids}
         (self.root / STATE_FILE).write_text(json.dumps(data, indent=1))
 
     @classmethod
@@ -204,10 +206,12 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU
 SchedulerType=sched/backfill
 SchedulerParameters=sched_interval=1
-JobCompType=jobcomp/filetxt
-JobCompLoc={c.jobcomp}
-JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
+JobAcctGatherType=jobacct_gather/linux
+JobAcctGatherFrequency=30
+AccountingStorageType=accounting_storage/slurmdbd
+AccountingStorageHost=127.0.0.1
+AccountingStoragePort={c.dbd_port}
+AccountingStoragePass={c.munge_socket}
 ReturnToService=2
 KillWait={c.kill_wait}
 MinJobAge=3600
@@ -221,6 +225,64 @@ PartitionName={PARTITION} Nodes={c.node} Default=YES MaxTime=INFINITE State=UP
 """
 
 
+def _slurmdbd_conf(c: Cluster, user: str, password: str) -> str:
+    r = c.root
+    return f"""# Written by sciml_mlflow.sweep.cluster (owner-only: it holds the database password)
+AuthType=auth/munge
+AuthInfo=socket={c.munge_socket}
+DbdHost=localhost
+DbdAddr=127.0.0.1
+DbdPort={c.dbd_port}
+SlurmUser={user}
+PidFile={r / "slurmdbd.pid"}
+LogFile={r / "log" / "slurmdbd.log"}
+DebugLevel=info
+StorageType=accounting_storage/mysql
+StorageHost=127.0.0.1
+StoragePort={c.db_port}
+StorageUser=slurm
+StoragePass={password}
+StorageLoc=slurm_acct_db
+"""
+
+
+_DB_OPTS = ["--innodb-log-file-size=4M", "--innodb-buffer-pool-size=32M", "--innodb-flush-log-at-trx-commit=0",
+            "--skip-log-bin"]
+
+
+def _start_database(c: Cluster, timeout: float) -> str:
+    """A private MariaDB for slurmdbd: returns the ``slurm`` user's (random) password."""
+    import secrets
+
+    db = c.root / "db"
+    db.mkdir(exist_ok=True)
+    user = ["--user=root"] if os.geteuid() == 0 else []
+    proc = subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={db / 'data'}", *user,
+                           "--auth-root-authentication-method=socket", "--skip-test-db", *_DB_OPTS],
+                          capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0:
+        raise ClusterError(f"mariadb-install-db failed in {db} (exit {proc.returncode}): {proc.stderr[-2000:]}")
+    sock = db / "mysqld.sock"
+    c.pids["mariadbd"] = _spawn(["mariadbd", "--no-defaults", f"--datadir={db / 'data'}", *user,
+                                 f"--socket={sock}", f"--port={c.db_port}", "--bind-address=127.0.0.1",
+                                 f"--pid-file={db / 'mariadbd.pid'}", f"--log-error={c.root / 'log' / 'mariadbd.log'}",
+                                 "--performance-schema=OFF", "--skip-name-resolve", *_DB_OPTS],
+                                c.root / "log" / "mariadbd.out")
+    password = secrets.token_hex(16)
+    sql = (f"CREATE USER 'slurm'@'127.0.0.1' IDENTIFIED BY '{password}'; "
+           "GRANT ALL ON slurm_acct_db.* TO 'slurm'@'127.0.0.1';")
+
+    def _ready() -> bool:
+        if not sock.exists():
+            return False
+        out = subprocess.run(["mariadb", "--no-defaults", f"--socket={sock}", "-u", "root", "-e", sql],
+                             capture_output=True, text=True, timeout=20)
+        return out.returncode == 0
+
+    _wait(_ready, timeout, "MariaDB to accept the slurm user", c)
+    return password
+
+
 def start(root: Optional[Path] = None, cpus: Optional[int] = None, kill_wait: int = 5,
           timeout: float = 30) -> Cluster:
     """Write the configuration into ``root`` (a fresh temp folder by default), start the daemons, wait until
@@ -232,12 +294,13 @@ def start(root: Optional[Path] = None, cpus: Optional[int] = None, kill_wait: in
     root = Path(root) if root else Path(tempfile.mkdtemp(prefix="sciml-slurm-"))
     for sub in ("munge", "state", "spool", "log"):
         (root / sub).mkdir(parents=True, exist_ok=True)
-    os.chmod(root, 0o700)
-    os.chmod(root / "munge", 0o700)
+    os.chmod(root, 0o711)  # others may reach the MUNGE socket (munged wants that), not list or write
+    os.chmod(root / "munge", 0o711)
     n = cpus or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
     c = Cluster(root=root, node=socket.gethostname().split(".")[0], cpus=int(n), ctld_port=_free_port(),
-                slurmd_port=_free_port(), kill_wait=kill_wait)
+                slurmd_port=_free_port(), dbd_port=_free_port(), db_port=_free_port(), kill_wait=kill_wait)
     c.conf.write_text(_slurm_conf(c, _memory_mb()))
+    user = "root" if os.geteuid() == 0 else os.environ.get("USER") or str(os.geteuid())
     key = root / "munge" / "munge.key"
     key.write_bytes(os.urandom(1024))
     os.chmod(key, 0o600)
@@ -248,6 +311,16 @@ def start(root: Optional[Path] = None, cpus: Optional[int] = None, kill_wait: in
                                    f"--pid-file={m / 'munged.pid'}", f"--log-file={logs / 'munged.log'}",
                                    f"--seed-file={m / 'munged.seed'}", "--num-threads=2"], logs / "munged.out")
         _wait(lambda: c.munge_socket.exists(), timeout, "munged to open its socket", c)
+        password = _start_database(c, timeout)
+        dbd_conf = root / "slurmdbd.conf"
+        fd = os.open(dbd_conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(_slurmdbd_conf(c, user, password))
+        c.pids["slurmdbd"] = _spawn(["slurmdbd", "-D"], logs / "slurmdbd.out", c,
+                                    {"SLURM_CONF": str(c.conf)})
+        _wait(lambda: "sciml" in c.command("sacctmgr", "-i", "add", "cluster", "sciml", check=False)
+              or "sciml" in c.command("sacctmgr", "-n", "-P", "list", "cluster", "format=Cluster", check=False),
+              timeout * 2, "slurmdbd to register the cluster", c)
         c.pids["slurmctld"] = _spawn(["slurmctld", "-D", "-i", "-f", str(c.conf)], logs / "slurmctld.out", c)
         c.pids["slurmd"] = _spawn(["slurmd", "-D", "-f", str(c.conf), "-N", c.node], logs / "slurmd.out", c)
         c.save()
@@ -260,8 +333,9 @@ def start(root: Optional[Path] = None, cpus: Optional[int] = None, kill_wait: in
     return c
 
 
-def _spawn(cmd: List[str], out: Path, c: Optional[Cluster] = None) -> int:
+def _spawn(cmd: List[str], out: Path, c: Optional[Cluster] = None, extra: Optional[Dict[str, str]] = None) -> int:
     env = c.env() if c else dict(os.environ)
+    env.update(extra or {})
     with open(out, "ab") as fh:
         proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
                                 start_new_session=True)
