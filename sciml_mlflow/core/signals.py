@@ -38,7 +38,7 @@ def _handler(signum: int, frame: Any) -> None:
         log.warning("%s received while already stopping for %s: ignored, cleanup continues",
                     signal.Signals(signum).name, _taken.reason)
         return
-    _taken = RunTerminated(signum, REASONS.get(signum) or SCHEDULER_REASONS.get(signum) or signal.Signals(signum).name)
+    _taken = RunTerminated(signum, REASONS.get(signum, signal.Signals(signum).name))
     log.error("stopping: %s", _taken.reason)
     raise _taken
 
@@ -64,20 +64,28 @@ def terminating() -> Iterator[None]:
 
 SCHEDULER_REASONS: Dict[int, str] = {
     signal.SIGTERM: REASONS[signal.SIGTERM],
-    signal.SIGUSR2: "SIGUSR2 (submitit's walltime or pre-emption warning, sbatch --signal=USR2@<s>)",
 }
+WARNING_SIGNALS = {signal.SIGUSR2: "SIGUSR2 (submitit's walltime or pre-emption warning, sbatch --signal=USR2@<s>)"}
+
+
+def _warned(signum: int, frame: Any) -> None:
+    log.warning("%s: the run goes on; the scheduler's SIGTERM at the limit ends it KILLED",
+                WARNING_SIGNALS.get(signum, signal.Signals(signum).name))
 
 
 def take_over_from_scheduler_wrapper() -> None:
     """In a job process run by a scheduler's Python wrapper (submitit's ``_submit``), handle SIGTERM and
-    SIGUSR2 ourselves for the rest of the process: submitit ignores SIGTERM ("Bypassing signal") and turns
-    SIGUSR2 into an ``UncompletedJobError`` raised inside the run, which would end it FAILED instead of KILLED
-    (docs/sweeps.md, walltime).  Main thread only; a no-op elsewhere."""
+    SIGUSR2 ourselves for the rest of the process.  submitit ignores SIGTERM ("Bypassing signal") and turns
+    its SIGUSR2 warning into an ``UncompletedJobError`` raised inside the run (which would end it FAILED, and
+    arrives at once when the time limit is shorter than the warning delay).  Here SIGTERM (walltime,
+    ``scancel``, requeue) ends the run KILLED and SIGUSR2 is logged (docs/sweeps.md, walltime).
+    Main thread only; a no-op elsewhere."""
     if threading.current_thread() is not threading.main_thread():
         return
-    for signum in SCHEDULER_REASONS:
+    handlers = {**{s: _handler for s in SCHEDULER_REASONS}, **{s: _warned for s in WARNING_SIGNALS}}
+    for signum, fn in handlers.items():
         try:
-            signal.signal(signum, _handler)
+            signal.signal(signum, fn)
         except (ValueError, OSError):
             pass
 

@@ -78,6 +78,8 @@ class Cluster:
     dbd_port: int = 0
     db_port: int = 0
     kill_wait: int = 5
+    cred_expire: int = 10  # seconds; also how long a requeued job waits before it may start again (default 120)
+    oversubscribe: int = 1  # jobs that may share one CPU (OverSubscribe=FORCE:n); 1: none
     pids: Dict[str, int] = field(default_factory=dict)
 
     @property
@@ -124,7 +126,8 @@ class Cluster:
 
     def save(self) -> None:
         data = {"root": str(self.root), "node": self.node, "cpus": self.cpus, "ctld_port": self.ctld_port,
-                "slurmd_port": self.slurmd_port, "dbd_port": self.dbd_port, "db_port": self.db_port, "kill_wait": self.kill_wait, "pids": self.pids}
+                "slurmd_port": self.slurmd_port, "dbd_port": self.dbd_port, "db_port": self.db_port, "kill_wait": self.kill_wait, "cred_expire": self.cred_expire,
+                "oversubscribe": self.oversubscribe, "pids": self.pids}
         (self.root / STATE_FILE).write_text(json.dumps(data, indent=1))
 
     @classmethod
@@ -138,7 +141,18 @@ class Cluster:
         return cls(**data)
 
     def stop(self) -> None:
-        """Stop the daemons by pid (slurmd, slurmctld, munged: SIGTERM, then SIGKILL after 10 s)."""
+        """Cancel what is still queued or running (a job's step can outlive its result), wait for it to go,
+        then stop the daemons by pid (slurmd first, munged last: SIGTERM, then SIGKILL after 10 s)."""
+        if self.pids.get("slurmctld") and _alive(self.pids["slurmctld"]):
+            try:
+                jobs = self.command("squeue", "-h", "-o", "%i", check=False).split()
+                if jobs:
+                    self.command("scancel", *jobs, check=False)
+                    deadline = time.monotonic() + self.kill_wait + 15
+                    while self.command("squeue", "-h", "-o", "%i", check=False).split() and time.monotonic() < deadline:
+                        time.sleep(0.3)
+            except (ClusterError, subprocess.TimeoutExpired, OSError) as exc:
+                log.warning("could not cancel the jobs left on the local cluster at %s: %s", self.root, exc)
         for name in reversed(DAEMONS):
             pid = self.pids.get(name)
             if not pid:
@@ -181,6 +195,7 @@ def _alive(pid: int) -> bool:
 def _slurm_conf(c: Cluster, memory_mb: int) -> str:
     user = "root" if os.geteuid() == 0 else os.environ.get("USER") or str(os.geteuid())
     r = c.root
+    share = f" OverSubscribe=FORCE:{c.oversubscribe}" if c.oversubscribe > 1 else ""
     return f"""# Written by sciml_mlflow.sweep.cluster: a one-host cluster on 127.0.0.1 (see docs/sweeps.md)
 ClusterName=sciml
 SlurmctldHost={c.node}(127.0.0.1)
@@ -190,7 +205,7 @@ SlurmUser={user}
 SlurmdUser={user}
 AuthType=auth/munge
 CredType=cred/munge
-AuthInfo=socket={c.munge_socket}
+AuthInfo=socket={c.munge_socket},cred_expire={c.cred_expire}
 StateSaveLocation={r / "state"}
 SlurmdSpoolDir={r / "spool"}
 SlurmctldPidFile={r / "slurmctld.pid"}
@@ -221,7 +236,7 @@ SlurmdTimeout=60
 OverTimeLimit=0
 RebootProgram=/bin/true
 NodeName={c.node} NodeAddr=127.0.0.1 NodeHostname={c.node} CPUs={c.cpus} RealMemory={memory_mb} State=UNKNOWN
-PartitionName={PARTITION} Nodes={c.node} Default=YES MaxTime=INFINITE State=UP
+PartitionName={PARTITION} Nodes={c.node} Default=YES MaxTime=INFINITE State=UP{share}
 """
 
 
@@ -284,9 +299,10 @@ def _start_database(c: Cluster, timeout: float) -> str:
 
 
 def start(root: Optional[Path] = None, cpus: Optional[int] = None, kill_wait: int = 5,
-          timeout: float = 30) -> Cluster:
+          timeout: float = 30, oversubscribe: int = 1) -> Cluster:
     """Write the configuration into ``root`` (a fresh temp folder by default), start the daemons, wait until
-    ``sinfo`` shows the node idle.  ``cpus`` defaults to the machine's (``nproc``)."""
+    ``sinfo`` shows the node idle.  ``cpus`` defaults to the machine's (``nproc``); ``oversubscribe`` > 1 lets
+    that many jobs share a CPU (jobs that mostly wait, as in the tests)."""
     missing = missing_binaries()
     if missing:
         raise ClusterError(f"cannot start a local SLURM cluster: {', '.join(missing)} not found on PATH; install "
@@ -298,7 +314,8 @@ def start(root: Optional[Path] = None, cpus: Optional[int] = None, kill_wait: in
     os.chmod(root / "munge", 0o711)
     n = cpus or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
     c = Cluster(root=root, node=socket.gethostname().split(".")[0], cpus=int(n), ctld_port=_free_port(),
-                slurmd_port=_free_port(), dbd_port=_free_port(), db_port=_free_port(), kill_wait=kill_wait)
+                slurmd_port=_free_port(), dbd_port=_free_port(), db_port=_free_port(), kill_wait=kill_wait,
+                oversubscribe=max(1, int(oversubscribe)))
     c.conf.write_text(_slurm_conf(c, _memory_mb()))
     user = "root" if os.geteuid() == 0 else os.environ.get("USER") or str(os.geteuid())
     key = root / "munge" / "munge.key"
