@@ -178,27 +178,43 @@ def test_the_cluster_is_idle_and_sized_from_the_machine(slurm_cluster):
     assert "127.0.0.1" in slurm_cluster.conf.read_text() and "auth/munge" in slurm_cluster.conf.read_text()
 
 
-def test_a_sweep_is_one_job_array_of_finished_runs_under_a_closed_parent(slurm_cluster, stopped_sweeps, toys, tmp_path):
+def test_a_sweep_is_one_job_array_of_finished_runs_reported_at_scale(slurm_cluster, stopped_sweeps, toys, tmp_path,
+                                                                      capsys):
     # stopped_sweeps: the walltime and requeue sweeps start now and run alongside this test and the next
-    out = _finish(_sweep(slurm_cluster, ["benchmark=toy_sweep", "seed=1,2,3", "hydra.launcher.timeout_min=5"],
-                         tmp_path / "sweep"))
+    # M = 2 concurrent instances (each waits 5 s inside its time-to-target window, so the windows overlap)
+    out = _finish(_sweep(slurm_cluster, ["benchmark=toy_sweep", "seed=1,2", "benchmark.options.sleep_s=5",
+                                         "hydra.launcher.timeout_min=5"], tmp_path / "sweep"))
     client = toys
     runs = _runs(client)
     parent = [r for r in runs if r.data.tags.get("sweep.role") == "parent"]
     assert len(parent) == 1 and parent[0].info.status == "FINISHED", out[-4000:]
     jobs = sorted((r for r in runs if r.data.tags.get("sweep.role") != "parent"), key=lambda r: int(r.data.tags["sweep.job"]))
-    assert [r.info.status for r in jobs] == ["FINISHED"] * 3
+    assert [r.info.status for r in jobs] == ["FINISHED"] * 2
     assert all(r.data.tags["mlflow.parentRunId"] == parent[0].info.run_id for r in jobs)
     ids = [r.data.tags["slurm.job_id"] for r in jobs]
     array = {i.split("_")[0] for i in ids}
-    assert len(array) == 1 and [i.split("_")[1] for i in ids] == ["0", "1", "2"], ids  # one array, 3 tasks
+    assert len(array) == 1 and [i.split("_")[1] for i in ids] == ["0", "1"], ids  # one array, 2 tasks
     assert all(r.data.tags["slurm.partition"] == slurm_cluster.partition for r in jobs)
     assert _final_states(slurm_cluster, ids) == {i: "COMPLETED" for i in ids}
     script = next((tmp_path / "sweep" / ".submitit").glob("*/*_submission.sh")).read_text()
-    assert "#SBATCH --array=0-2" in script and "--gpus-per-node" not in script  # CPU profile: no gres
+    assert "#SBATCH --array=0-1%256" in script and "--gpus-per-node" not in script  # CPU profile: no gres
     assert "#SBATCH --cpus-per-task=1" in script and f"#SBATCH --partition={slurm_cluster.partition}" in script
     for i in ids:  # the sweep table prints SLURM's job ids
         assert any(line.split()[1:2] == [i] and "FINISHED" in line for line in out.splitlines()), out[-3000:]
+
+    # the 2 instances as MLPerf HPC throughput at scale: T = M x S resources, TTTa over the converged ones
+    from sciml_mlflow.cli.main import main as cli
+
+    capsys.readouterr()
+    assert cli(["report", "--tracking-uri", client.tracking_uri, "--sweep", parent[0].data.tags["sweep.id"],
+                "-o", str(tmp_path / "report"), "--no-plots", "--no-log"]) == 0
+    printed = capsys.readouterr().out
+    row = next(line for line in printed.splitlines() if line.startswith(f"| {parent[0].data.tags['sweep.id']} |"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[1:5] == ["toy_sweep", "2", "1", "2"], row  # benchmark, T, S, M
+    starts = [int(r.data.tags["time.run_start_ms"]) for r in jobs]
+    assert 5.0 <= float(cells[5]) <= (max(r.info.end_time for r in jobs) - min(starts)) / 1000  # TTTa (s)
+    assert cells[6:8] == ["2/2", "yes"], row  # both converged, and they ran at the same time
 
 
 def test_ddp_over_two_srun_tasks_is_one_run_with_rank_aware_metrics(slurm_cluster, stopped_sweeps, toys, tmp_path):
