@@ -169,7 +169,8 @@ def _share_cores(config: DictConfig) -> None:
     imports torch (OMP_NUM_THREADS is read at torch's start) and again through torch if it is loaded.
     """
     launcher = config.hydra.get("launcher") or {}
-    n_jobs = launcher.get("n_jobs") if "joblib" in str(launcher.get("_target_", "")) else None
+    target = str(launcher.get("_target_", ""))
+    n_jobs = launcher.get("n_jobs") if ("joblib" in target or "WarmPoolLauncher" in target) else None
     cores = os.cpu_count() or 1
     if not n_jobs or int(n_jobs) <= 1:
         return
