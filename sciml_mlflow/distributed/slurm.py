@@ -91,9 +91,15 @@ def from_env(env: Optional[Mapping[str, str]] = None) -> Optional[SlurmRank]:
 
 
 def _address(host: str) -> str:
-    """The master's address: the host name as SLURM knows it (this one-host cluster maps it to 127.0.0.1)."""
+    """The master's address: the node's ``NodeAddr`` as SLURM knows it (127.0.0.1 on the local cluster), else
+    what the host name resolves to, else the name itself."""
     import socket
 
+    if shutil.which("scontrol"):
+        proc = subprocess.run(["scontrol", "show", "node", host], capture_output=True, text=True, timeout=30)
+        found = re.search(r"\bNodeAddr=(\S+)", proc.stdout) if proc.returncode == 0 else None
+        if found and found.group(1) != "(null)":
+            return found.group(1)
     try:
         return socket.gethostbyname(host)
     except OSError:
