@@ -1,10 +1,12 @@
-"""Wall time of an 8-job sweep of tiny runs: Hydra's basic launcher vs joblib with 2 workers.
+"""Wall time of an 8-job sweep of tiny runs: Hydra's basic launcher vs 2 workers (joblib's loky, and the warm pool).
 
-    python scripts/bench_sweep.py [--jobs 8] [--sleep 0]
+    python scripts/bench_sweep.py [--jobs 8] [--sleep 3] [--launchers basic,parallel,warm]
 
-Both sweeps use a throwaway benchmark (``--sleep`` seconds of "training" per job, default 0: the run is
-pure framework overhead) and a tracking store initialised beforehand, so neither pays the one-off SQLite
-schema creation.  Prints both wall times and the ratio basic / parallel.
+Every sweep uses a throwaway benchmark (``--sleep`` seconds of "training" per job; 0: the run is pure
+framework overhead) and a tracking store initialised beforehand, so none pays the one-off SQLite schema
+creation.  ``parallel`` is Hydra's joblib launcher (each loky worker imports torch + MLflow itself);
+``warm`` is sciml_mlflow's warm pool (workers forked from a server that imported them once,
+sciml_mlflow/sweep/pool.py).  Prints the wall times and the ratios basic / each.
 """
 
 from __future__ import annotations
@@ -49,8 +51,8 @@ def _sweep(root: Path, launcher: str, jobs: int, sleep: float, env: dict, real: 
             else ["benchmark=bench_toy", f"benchmark.options.sleep_s={sleep}"])
     cmd = [sys.executable, "-m", "sciml_mlflow", "-m", *work, "hardware=cpu", "progress=false",
            f"seed={seeds}", f"hydra.sweep.dir={root / launcher}"]
-    if launcher == "parallel":
-        cmd += ["hydra/launcher=parallel", "hydra.launcher.n_jobs=2"]
+    if launcher in ("parallel", "warm"):
+        cmd += [f"hydra/launcher={launcher}", "hydra.launcher.n_jobs=2"]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     dt = time.perf_counter() - t0
@@ -69,6 +71,7 @@ def main() -> None:
     ap.add_argument("--sleep", type=float, default=0.0, help="seconds of fake training per job")
     ap.add_argument("--real", action="store_true", help="tiny dms_structure runs instead of the toy benchmark")
     ap.add_argument("--epochs", type=int, default=2, help="--real: epochs per run")
+    ap.add_argument("--launchers", default="basic,parallel,warm", help="comma list of basic, parallel, warm")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -87,13 +90,18 @@ def main() -> None:
             subprocess.run([sys.executable, "-m", "sciml_mlflow", "benchmark=dms_structure", "hardware=cpu",
                             "progress=false", *[f"benchmark.{o}" for o in REAL_TINY], "benchmark.training.epochs=1"],
                            env=env, check=True, capture_output=True)
-        basic = _sweep(root, "basic", args.jobs, args.sleep, env, args.real, args.epochs)
-        parallel = _sweep(root, "parallel", args.jobs, args.sleep, env, args.real, args.epochs)
+        launchers = [name.strip() for name in args.launchers.split(",") if name.strip()]
+        times = {name: _sweep(root, name, args.jobs, args.sleep, env, args.real, args.epochs) for name in launchers}
     what = f"tiny dms_structure runs ({args.epochs} epochs)" if args.real else f"{args.sleep:g} s of work per job"
     print(f"{args.jobs}-job sweep, {what}, {os.cpu_count()} CPUs")
-    print(f"  basic launcher (1 process, jobs in sequence) : {basic:7.1f} s  ({basic / args.jobs:.2f} s/job)")
-    print(f"  joblib, 2 workers (hydra/launcher=parallel)   : {parallel:7.1f} s  ({parallel / args.jobs:.2f} s/job)")
-    print(f"  ratio basic / parallel                        : {basic / parallel:7.2f}x")
+    label = {"basic": "basic launcher (1 process, jobs in sequence)", "parallel": "joblib loky, 2 workers (hydra/launcher=parallel)",
+             "warm": "warm pool, 2 workers (hydra/launcher=warm)"}
+    for name, dt in times.items():
+        print(f"  {label[name]:<50}: {dt:7.1f} s  ({dt / args.jobs:.2f} s/job)")
+    if "basic" in times:
+        for name, dt in times.items():
+            if name != "basic":
+                print(f"  ratio basic / {name:<36}: {times['basic'] / dt:7.2f}x")
 
 
 if __name__ == "__main__":

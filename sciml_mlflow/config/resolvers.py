@@ -39,10 +39,18 @@ def selectable_groups() -> str:
     return "\n".join(f"{g}: {', '.join(group_options(g))}" for g in SELECTABLE_GROUPS)
 
 
+def gpus_per_node(accelerator: str, device_count: int) -> "int | None":
+    """GPUs a SLURM job asks for on each node: the profile's devices on a CUDA profile, none otherwise
+    (``--gpus-per-node=0`` is an invalid gres request for sbatch, and a CPU profile's one device is a CPU)."""
+    return int(device_count) if str(accelerator) == "cuda" and int(device_count) > 0 else None
+
+
 def register_resolvers() -> None:
     """Idempotent: safe to call from every entry point."""
     if not OmegaConf.has_resolver("sciml.groups"):
         OmegaConf.register_new_resolver("sciml.groups", selectable_groups)
+    if not OmegaConf.has_resolver("sciml.gpus_per_node"):
+        OmegaConf.register_new_resolver("sciml.gpus_per_node", gpus_per_node)
 
 
-__all__ = ["SELECTABLE_GROUPS", "group_options", "selectable_groups", "register_resolvers"]
+__all__ = ["SELECTABLE_GROUPS", "group_options", "selectable_groups", "gpus_per_node", "register_resolvers"]

@@ -62,6 +62,34 @@ def terminating() -> Iterator[None]:
             signal.signal(signum, old)
 
 
+SCHEDULER_REASONS: Dict[int, str] = {
+    signal.SIGTERM: REASONS[signal.SIGTERM],
+}
+WARNING_SIGNALS = {signal.SIGUSR2: "SIGUSR2 (submitit's walltime or pre-emption warning, sbatch --signal=USR2@<s>)"}
+
+
+def _warned(signum: int, frame: Any) -> None:
+    log.warning("%s: the run goes on; the scheduler's SIGTERM at the limit ends it KILLED",
+                WARNING_SIGNALS.get(signum, signal.Signals(signum).name))
+
+
+def take_over_from_scheduler_wrapper() -> None:
+    """In a job process run by a scheduler's Python wrapper (submitit's ``_submit``), handle SIGTERM and
+    SIGUSR2 ourselves for the rest of the process.  submitit ignores SIGTERM ("Bypassing signal") and turns
+    its SIGUSR2 warning into an ``UncompletedJobError`` raised inside the run (which would end it FAILED, and
+    arrives at once when the time limit is shorter than the warning delay).  Here SIGTERM (walltime,
+    ``scancel``, requeue) ends the run KILLED and SIGUSR2 is logged (docs/sweeps.md, walltime).
+    Main thread only; a no-op elsewhere."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    handlers = {**{s: _handler for s in SCHEDULER_REASONS}, **{s: _warned for s in WARNING_SIGNALS}}
+    for signum, fn in handlers.items():
+        try:
+            signal.signal(signum, fn)
+        except (ValueError, OSError):
+            pass
+
+
 def reason_of(exc: BaseException) -> str:
     """The ``reason`` tag for a run that ends because of ``exc`` (a signal, or Ctrl-C without our handler)."""
     return exc.reason if isinstance(exc, RunTerminated) else REASONS[signal.SIGINT]

@@ -60,6 +60,11 @@ def run_distributed(cfg: DictConfig, output_dir: Optional[Path] = None, override
     from sciml_mlflow.run.result import RunResult
     from sciml_mlflow.distributed.plan import plan as make_plan
 
+    from sciml_mlflow.distributed import slurm
+
+    task = slurm.from_env()
+    if task is not None:  # srun started one process per rank: this is one of them
+        return _run_as_srun_task(cfg, task, output_dir, overrides, extra_tags)
     world = make_plan(cfg)
     out = Path(output_dir) if output_dir else Path(tempfile.mkdtemp(prefix=f"sciml-{cfg.benchmark.name}-ddp-"))
     job_dir = out / JOB_DIR
@@ -97,6 +102,50 @@ def run_distributed(cfg: DictConfig, output_dir: Optional[Path] = None, override
             f"{res.get('error') or 'a non-zero rank failed'}; the run's error/traceback.txt artifact has rank 0's "
             "traceback, the console output the others'")
     return result
+
+
+def _run_as_srun_task(cfg: DictConfig, task: "object", output_dir: Optional[Path], overrides: Sequence[str],
+                      extra_tags: Optional[Mapping[str, str]]) -> "object":
+    """One rank of an srun step: the worker runs in this process, its identity from SLURM (distributed.slurm)."""
+    import os
+    import tempfile
+
+    from sciml_mlflow.distributed import worker
+    from sciml_mlflow.distributed.plan import plan as make_plan
+    from sciml_mlflow.run.result import RunResult
+
+    t = task  # type: ignore[assignment]
+    backend = make_plan(cfg).backend
+    out = Path(output_dir) if output_dir else Path(tempfile.mkdtemp(prefix=f"sciml-{cfg.benchmark.name}-ddp-"))
+    job_dir = out / JOB_DIR / f"rank_{t.rank}"  # type: ignore[attr-defined]  # tasks may share one output dir
+    job_dir.mkdir(parents=True, exist_ok=True)
+    for stale in (RESULT_FILE, RUN_ID_FILE):
+        (job_dir / stale).unlink(missing_ok=True)
+    OmegaConf.save(cfg, job_dir / "config.yaml", resolve=True)
+    (job_dir / "job.json").write_text(json.dumps({
+        "output_dir": str(out), "overrides": list(overrides), "extra_tags": dict(extra_tags or {}),
+        "backend": backend, "nnodes": t.nnodes, "nproc_per_node": t.local_world_size,  # type: ignore[attr-defined]
+        "launcher": "srun", "slurm_job_id": t.job_id,  # type: ignore[attr-defined]
+    }))
+    if t.rank == 0:  # type: ignore[attr-defined]
+        _stage_once(cfg)  # the other ranks wait for rank 0 in the process group's rendezvous
+    os.environ.update(t.torch_env())  # type: ignore[attr-defined]
+    log.info("DDP under srun: rank %d of %d (local %d, node %d), master %s:%d, backend %s", t.rank,  # type: ignore[attr-defined]
+             t.world_size, t.local_rank, t.node_rank, t.master_addr, t.master_port, backend)  # type: ignore[attr-defined]
+    try:
+        worker.main(job_dir)
+    finally:
+        if t.rank == 0:  # type: ignore[attr-defined]
+            _never_leave_running(cfg, job_dir)
+    run_id = (job_dir / RUN_ID_FILE).read_text().strip() if (job_dir / RUN_ID_FILE).is_file() else ""
+    if t.rank != 0:  # type: ignore[attr-defined]
+        return RunResult(run_id, "", "FINISHED", cfg.tracking.uri)
+    res = json.loads((job_dir / RESULT_FILE).read_text())
+    if res["status"] != "FINISHED":
+        raise DistributedError(f"DDP run {res['run_id']} of {cfg.benchmark.name!r} (srun, rank 0) ended "
+                               f"{res['status']}: {res.get('error')}; see its error/traceback.txt artifact")
+    return RunResult(res["run_id"], res["experiment_id"], res["status"], cfg.tracking.uri,
+                     {k: float(v) for k, v in res.get("metrics", {}).items()})
 
 
 def _never_leave_running(cfg: DictConfig, job_dir: Path) -> None:

@@ -161,7 +161,7 @@ def main(job_dir: Path) -> int:
             (job_dir / "run_id").write_text(shared[0])
         dist.broadcast_object_list(shared, src=0)
         run_id = str(shared[0])
-        if rank != 0 and local_rank == 0:
+        if rank != 0 and (local_rank == 0 or job.get("launcher") == "srun"):  # srun: every task reads it
             (job_dir / "run_id").write_text(run_id)  # node-local copy for this node's launcher
         if rank == 0:
             _lead(cfg, job, job_dir, run_id)

@@ -73,8 +73,14 @@ class SweepCallback(Callback):
             return
         # A resumed MLFLOW_RUN_ID would swallow every job into one run (it wins over parent_run_id).
         os.environ.pop("MLFLOW_RUN_ID", None)
+        if os.environ.get("SUBMITIT_EXECUTOR"):  # a submitit job process: walltime/scancel end the run KILLED
+            from sciml_mlflow.core import signals
+
+            signals.take_over_from_scheduler_wrapper()
         job = sweep_job.job_from(self.sweep_id, self.parent_run_id, int(config.hydra.job.num),
                                  list(config.hydra.overrides.task))
+        if job is not None and job.slurm:
+            job = _link_requeued(config, job)
         if job is None:
             log.warning("multirun job %s started without a sweep parent (callback state and %s both missing); "
                         "its run is not grouped", config.hydra.job.num, sweep_job.ENV_SWEEP_ID)
@@ -111,6 +117,25 @@ class SweepCallback(Callback):
             log.error("could not write the record of sweep job %s to %s: %s", job.num, records, exc)
 
 
+def _link_requeued(config: DictConfig, job: "sweep_job.SweepJob") -> "sweep_job.SweepJob":
+    """Point a requeued SLURM job's new run at its earlier attempt (``slurm.requeued_from``)."""
+    import dataclasses
+
+    if int(job.slurm.get("slurm.restart_count", "0") or 0) <= 0:
+        return job
+    try:
+        from sciml_mlflow.tracking import store
+
+        earlier = sweep_job.earlier_attempt(store.connect(config.tracking.uri), job)
+    except Exception as exc:  # linking is a courtesy: the job must still run
+        log.error("could not find the earlier attempt of requeued SLURM job %s: %s", job.slurm.get("slurm.job_id"), exc)
+        return job
+    if earlier:
+        log.info("SLURM job %s was requeued: its new run links to the earlier attempt %s",
+                 job.slurm["slurm.job_id"], earlier)
+    return dataclasses.replace(job, requeued_from=earlier)
+
+
 def redact_hydra_outputs(config: DictConfig) -> None:
     """Hydra's own copies of the config hold every override raw: rewrite them redacted and owner-only (0600).
 
@@ -144,7 +169,8 @@ def _share_cores(config: DictConfig) -> None:
     imports torch (OMP_NUM_THREADS is read at torch's start) and again through torch if it is loaded.
     """
     launcher = config.hydra.get("launcher") or {}
-    n_jobs = launcher.get("n_jobs") if "joblib" in str(launcher.get("_target_", "")) else None
+    target = str(launcher.get("_target_", ""))
+    n_jobs = launcher.get("n_jobs") if ("joblib" in target or "WarmPoolLauncher" in target) else None
     cores = os.cpu_count() or 1
     if not n_jobs or int(n_jobs) <= 1:
         return

@@ -26,6 +26,8 @@ class JobRow:
     run_id: Optional[str] = None
     metric: Optional[str] = None  # "name=value" of the job's target metric, when logged
     error: Optional[str] = None
+    slurm_job: Optional[str] = None  # the SLURM job id (``<array>_<task>``) when SLURM ran the job
+    start: Optional[int] = None  # the run's start time (ms), to pick the latest attempt of a requeued job
 
 
 def write_record(records_dir: Path, num: int, record: Dict[str, object]) -> None:
@@ -59,8 +61,10 @@ def collect_rows(client: object, experiment_ids: Sequence[str], sweep_id: str, r
             if not is_system(key):
                 metric = f"{key}={run.data.metrics[key]:.4g}"
                 break
+        if num in rows and rows[num].slurm_job and (rows[num].start or 0) > run.info.start_time:
+            continue  # a requeued SLURM job has several attempts: the row shows the latest
         rows[num] = JobRow(num, t.get("sweep.overrides", ""), run.info.status, run.info.run_id, metric,
-                           t.get("error"))
+                           t.get("error"), t.get("slurm.job_id"), run.info.start_time)
     for f in sorted(records_dir.glob("job-*.json")):
         try:
             rec = json.loads(f.read_text())
@@ -82,8 +86,9 @@ def collect_rows(client: object, experiment_ids: Sequence[str], sweep_id: str, r
 
 def render_table(rows: Sequence[JobRow], title: str) -> str:
     """A plain-text table: it reads the same on a terminal, in a SLURM log and as a run artifact."""
-    header = ("job", "status", "run id", "overrides", "metric / error")
-    body = [(str(r.num), r.status, (r.run_id or "-")[:12], r.overrides or "-",
+    slurm = any(r.slurm_job for r in rows)  # a column of SLURM job ids when SLURM ran the jobs
+    header = ("job",) + (("slurm job",) if slurm else ()) + ("status", "run id", "overrides", "metric / error")
+    body = [(str(r.num),) + ((r.slurm_job or "-",) if slurm else ()) + (r.status, (r.run_id or "-")[:12], r.overrides or "-",
              r.metric or ((r.error or "")[:60] if r.status != "FINISHED" else "")) for r in rows]
     widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, h in enumerate(header)]
     line = "  ".join(h.ljust(w) for h, w in zip(header, widths))
