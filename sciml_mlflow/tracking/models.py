@@ -148,7 +148,9 @@ class RunModels:
 def resolve_model(client: Any, experiment_id: str, model_uri: Optional[str]) -> ModelSource:
     """``model_uri`` may be a run id, a ``runs:/``/``models:/`` URI, or None for the latest trained model."""
     if model_uri:
-        if "://" in model_uri or model_uri.startswith(("runs:/", "models:/")):
+        if model_uri.startswith("models:/"):
+            return _registered(model_uri)
+        if "://" in model_uri or model_uri.startswith("runs:/"):
             run_id = model_uri.split("/")[1] if model_uri.startswith("runs:/") else None
             return ModelSource(model_uri, run_id)
         try:
@@ -167,3 +169,24 @@ def resolve_model(client: Any, experiment_id: str, model_uri: Optional[str]) -> 
     run_id = runs[0].info.run_id
     log.info("using the model of the latest finished training run %s", run_id)
     return ModelSource(f"runs:/{run_id}/model", run_id)
+
+
+def _registered(model_uri: str) -> ModelSource:
+    """A ``models:/`` URI (a logged model id or a registry name/version) as its training run's ``model/``.
+
+    The MLflow model alone lacks the benchmark's metadata files (sizes, normalisation) that the raw
+    ``model/`` folder of the training run holds next to it, so inference reads the run's folder, which
+    carries both, and records which training run it used.
+    """
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    try:
+        run_id = mlflow.models.get_model_info(model_uri).run_id
+    except (MlflowException, OSError) as exc:
+        raise ConfigError(f"model_uri={model_uri!r}: no such model in this store ({exc}); pass a logged model "
+                          "(models:/m-<id>), a registered one (models:/<name>/<version>), a run id or runs:/<id>/model") from exc
+    if not run_id:
+        return ModelSource(model_uri, None)
+    return ModelSource(f"runs:/{run_id}/{MODEL_NAME}", run_id)
+

@@ -59,3 +59,30 @@ def test_a_module_that_cannot_run_the_example_is_not_logged_and_does_not_raise(a
     from sciml_mlflow.tracking.models import log_pytorch_model
 
     assert log_pytorch_model(torch.nn.Linear(4, 3), torch.randn(2, 5)) is None
+
+
+def test_a_models_uri_resolves_to_its_training_runs_folder_with_the_raw_files(active_run, mlflow_client, tmp_path):
+    import mlflow
+    import torch
+
+    from sciml_mlflow.errors import ConfigError
+    from sciml_mlflow.tracking.models import load_pytorch, log_pytorch_model, resolve_model
+
+    net = torch.nn.Linear(4, 3)
+    uri = log_pytorch_model(net, torch.randn(2, 4))
+    raw = tmp_path / "model"
+    raw.mkdir()
+    (raw / "meta.json").write_text('{"n": 4}')
+    run_id = active_run.info.run_id
+    mlflow_client.log_artifacts(run_id, str(raw), "model")
+    version = mlflow.register_model(uri, "toy-net").version
+    for given in (uri, f"models:/toy-net/{version}"):
+        source = resolve_model(mlflow_client, active_run.info.experiment_id, given)
+        assert source.training_run_id == run_id and source.uri == f"runs:/{run_id}/model"
+        dest = tmp_path / f"dest{len(given)}"
+        dest.mkdir()
+        source.download(dest)
+        assert (dest / "meta.json").read_text() == '{"n": 4}'  # the benchmark's own metadata comes along
+        assert load_pytorch(source) is not None
+    with pytest.raises(ConfigError, match="no such model"):
+        resolve_model(mlflow_client, active_run.info.experiment_id, "models:/missing/1")
