@@ -14,7 +14,7 @@ import logging
 import subprocess
 import sys
 from pathlib import Path
-from typing import Mapping, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -67,15 +67,8 @@ def run_distributed(cfg: DictConfig, output_dir: Optional[Path] = None, override
         return _run_as_srun_task(cfg, task, output_dir, overrides, extra_tags)
     world = make_plan(cfg)
     out = Path(output_dir) if output_dir else Path(tempfile.mkdtemp(prefix=f"sciml-{cfg.benchmark.name}-ddp-"))
-    job_dir = out / JOB_DIR
-    job_dir.mkdir(parents=True, exist_ok=True)
-    for stale in (RESULT_FILE, RUN_ID_FILE):
-        (job_dir / stale).unlink(missing_ok=True)
-    OmegaConf.save(cfg, job_dir / "config.yaml", resolve=True)
-    (job_dir / "job.json").write_text(json.dumps({
-        "output_dir": str(out), "overrides": list(overrides), "extra_tags": dict(extra_tags or {}),
-        "backend": world.backend, "nnodes": world.nnodes, "nproc_per_node": world.nproc_per_node,
-    }))
+    job_dir = _write_job(out / JOB_DIR, cfg, out, overrides, extra_tags, backend=world.backend,
+                         nnodes=world.nnodes, nproc_per_node=world.nproc_per_node)
     _stage_once(cfg)
     cmd = launcher_command(world, job_dir)
     log.info("DDP: %d process(es) x %d node(s), backend %s: %s", world.nproc_per_node, world.nnodes,
@@ -94,8 +87,7 @@ def run_distributed(cfg: DictConfig, output_dir: Optional[Path] = None, override
             f"DDP run of {cfg.benchmark.name!r}: torch.distributed.run exited with code {rc} before rank 0 wrote "
             f"{result_file}; see the workers' output above (each rank's traceback is printed by the launcher)")
     res = json.loads(result_file.read_text())
-    result = RunResult(res["run_id"], res["experiment_id"], res["status"], cfg.tracking.uri,
-                       {k: float(v) for k, v in res.get("metrics", {}).items()})
+    result = _result(res, cfg)
     if res["status"] != "FINISHED" or rc != 0:
         raise DistributedError(
             f"DDP run {res['run_id']} of {cfg.benchmark.name!r} ended {res['status']} (launcher exit code {rc}): "
@@ -117,16 +109,9 @@ def _run_as_srun_task(cfg: DictConfig, task: "object", output_dir: Optional[Path
     t = task  # type: ignore[assignment]
     backend = make_plan(cfg).backend
     out = Path(output_dir) if output_dir else Path(tempfile.mkdtemp(prefix=f"sciml-{cfg.benchmark.name}-ddp-"))
-    job_dir = out / JOB_DIR / f"rank_{t.rank}"  # type: ignore[attr-defined]  # tasks may share one output dir
-    job_dir.mkdir(parents=True, exist_ok=True)
-    for stale in (RESULT_FILE, RUN_ID_FILE):
-        (job_dir / stale).unlink(missing_ok=True)
-    OmegaConf.save(cfg, job_dir / "config.yaml", resolve=True)
-    (job_dir / "job.json").write_text(json.dumps({
-        "output_dir": str(out), "overrides": list(overrides), "extra_tags": dict(extra_tags or {}),
-        "backend": backend, "nnodes": t.nnodes, "nproc_per_node": t.local_world_size,  # type: ignore[attr-defined]
-        "launcher": "srun", "slurm_job_id": t.job_id,  # type: ignore[attr-defined]
-    }))
+    job_dir = _write_job(out / JOB_DIR / f"rank_{t.rank}", cfg, out, overrides, extra_tags,  # type: ignore[attr-defined]  # tasks may share one output dir
+                         backend=backend, nnodes=t.nnodes, nproc_per_node=t.local_world_size,  # type: ignore[attr-defined]
+                         launcher="srun", slurm_job_id=t.job_id)  # type: ignore[attr-defined]
     if t.rank == 0:  # type: ignore[attr-defined]
         _stage_once(cfg)  # the other ranks wait for rank 0 in the process group's rendezvous
     os.environ.update(t.torch_env())  # type: ignore[attr-defined]
@@ -144,6 +129,25 @@ def _run_as_srun_task(cfg: DictConfig, task: "object", output_dir: Optional[Path
     if res["status"] != "FINISHED":
         raise DistributedError(f"DDP run {res['run_id']} of {cfg.benchmark.name!r} (srun, rank 0) ended "
                                f"{res['status']}: {res.get('error')}; see its error/traceback.txt artifact")
+    return _result(res, cfg)
+
+
+def _write_job(job_dir: Path, cfg: DictConfig, out: Path, overrides: Sequence[str],
+               extra_tags: Optional[Mapping[str, str]], **world: Any) -> Path:
+    """The job folder the worker reads (config, job.json with the world's shape), cleared of a previous run's files."""
+    job_dir.mkdir(parents=True, exist_ok=True)
+    for stale in (RESULT_FILE, RUN_ID_FILE):
+        (job_dir / stale).unlink(missing_ok=True)
+    OmegaConf.save(cfg, job_dir / "config.yaml", resolve=True)
+    (job_dir / "job.json").write_text(json.dumps({
+        "output_dir": str(out), "overrides": list(overrides), "extra_tags": dict(extra_tags or {}), **world}))
+    return job_dir
+
+
+def _result(res: Mapping[str, Any], cfg: DictConfig) -> "object":
+    """Rank 0's result file as the RunResult the caller gets."""
+    from sciml_mlflow.run.result import RunResult
+
     return RunResult(res["run_id"], res["experiment_id"], res["status"], cfg.tracking.uri,
                      {k: float(v) for k, v in res.get("metrics", {}).items()})
 
