@@ -37,12 +37,12 @@ def test_patience_zero_never_stops_but_still_restores_the_best():
 def test_device_timer_counts_only_its_windows():
     timer = DeviceTimer("cpu")
     assert timer.stop() == 0.0 and not timer.running  # stop without start: nothing counted
-    time.sleep(0.1)  # outside any window: not counted
+    time.sleep(0.5)  # outside any window: not counted (long, so a loaded machine's overshoot can't reach it)
     with timer:
         time.sleep(0.02)
     with timer:
         time.sleep(0.02)
-    assert 0.03 <= timer.seconds < 0.09
+    assert 0.04 <= timer.seconds < 0.5
 
 
 @pytest.mark.parametrize("name,cls", [("adam", torch.optim.Adam), ("AdamW", torch.optim.AdamW), ("sgd", torch.optim.SGD)])
