@@ -3,4 +3,6 @@
 from sciml_mlflow.cli.hydra_app import main
 
 if __name__ == "__main__":
-    main()
+    from sciml_mlflow.cli.process_exit import run_then_exit
+
+    run_then_exit(main)

@@ -9,11 +9,11 @@ Prints numbers and ratios; not a test.
    (b) through ``python -m sciml_mlflow`` with everything on (SQLite store, system metrics, params,
        artifacts, dataset verification).
    Both are whole processes, alternated, ``--repeats`` times each; the ratio of medians is reported for
-   wall time (target <= 1.02 for the default ``small`` run: the card's 6 epochs) and for CPU time (user +
+   wall time (target <= 1.02 for the default ``small`` run: the card's 15 epochs) and for CPU time (user +
    sys of the process, less sensitive to other load on a shared machine).  The load average before and
    after is printed: on a machine busier than its cores, the wall ratio measures the neighbours.
 
-    python scripts/bench_foundation.py [--repeats 3] [--epochs 6] [--scale small] [--patience 10]
+    python scripts/bench_foundation.py [--repeats 3] [--epochs 15] [--scale small] [--patience 10]
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def _measure(cmd: list[str], env: dict) -> tuple[float, float]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--epochs", type=int, default=6, help="the card's epochs: the default small run")
+    ap.add_argument("--epochs", type=int, default=15, help="the card's epochs: the default small run")
     ap.add_argument("--scale", default="small")
     ap.add_argument("--patience", type=int, default=10, help="early-stopping patience (the card's 10)")
     args = ap.parse_args()

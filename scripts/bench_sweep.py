@@ -1,18 +1,20 @@
 """Wall time of an 8-job sweep of tiny runs: Hydra's basic launcher vs 2 workers (joblib's loky, and the warm pool).
 
-    python scripts/bench_sweep.py [--jobs 8] [--sleep 3] [--launchers basic,parallel,warm]
+    python scripts/bench_sweep.py [--jobs 8] [--sleep 3] [--launchers basic,parallel,warm] [--repeats 3]
 
 Every sweep uses a throwaway benchmark (``--sleep`` seconds of "training" per job; 0: the run is pure
 framework overhead) and a tracking store initialised beforehand, so none pays the one-off SQLite schema
 creation.  ``parallel`` is Hydra's joblib launcher (each loky worker imports torch + MLflow itself);
 ``warm`` is sciml_mlflow's warm pool (workers forked from a server that imported them once,
-sciml_mlflow/sweep/pool.py).  Prints the wall times and the ratios basic / each.
+sciml_mlflow/sweep/pool.py).  With ``--repeats R`` the launchers alternate R times; prints every wall
+time, the medians and the ratios of medians basic / each.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -72,6 +74,7 @@ def main() -> None:
     ap.add_argument("--real", action="store_true", help="tiny dms_structure runs instead of the toy benchmark")
     ap.add_argument("--epochs", type=int, default=2, help="--real: epochs per run")
     ap.add_argument("--launchers", default="basic,parallel,warm", help="comma list of basic, parallel, warm")
+    ap.add_argument("--repeats", type=int, default=1, help="alternate the launchers this many times; medians")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -91,13 +94,19 @@ def main() -> None:
                             "progress=false", *[f"benchmark.{o}" for o in REAL_TINY], "benchmark.training.epochs=1"],
                            env=env, check=True, capture_output=True)
         launchers = [name.strip() for name in args.launchers.split(",") if name.strip()]
-        times = {name: _sweep(root, name, args.jobs, args.sleep, env, args.real, args.epochs) for name in launchers}
+        runs: dict = {name: [] for name in launchers}
+        for r in range(max(1, args.repeats)):
+            for name in launchers:
+                runs[name].append(_sweep(root / f"r{r}", name, args.jobs, args.sleep, env, args.real, args.epochs))
+        times = {name: statistics.median(ts) for name, ts in runs.items()}
     what = f"tiny dms_structure runs ({args.epochs} epochs)" if args.real else f"{args.sleep:g} s of work per job"
-    print(f"{args.jobs}-job sweep, {what}, {os.cpu_count()} CPUs")
+    print(f"{args.jobs}-job sweep, {what}, {os.cpu_count()} CPUs, median of {max(1, args.repeats)}; "
+          f"load average (1 min) now {os.getloadavg()[0]:.1f}")
     label = {"basic": "basic launcher (1 process, jobs in sequence)", "parallel": "joblib loky, 2 workers (hydra/launcher=parallel)",
              "warm": "warm pool, 2 workers (hydra/launcher=warm)"}
     for name, dt in times.items():
-        print(f"  {label[name]:<50}: {dt:7.1f} s  ({dt / args.jobs:.2f} s/job)")
+        each = f"  all: {', '.join(f'{t:.1f}' for t in runs[name])}" if len(runs[name]) > 1 else ""
+        print(f"  {label[name]:<50}: {dt:7.1f} s  ({dt / args.jobs:.2f} s/job){each}")
     if "basic" in times:
         for name, dt in times.items():
             if name != "basic":

@@ -112,11 +112,21 @@ def _composed_once(overrides: List[str]) -> Iterator[None]:
         Hydra.get_mode = original  # type: ignore[method-assign]
 
 
+def console() -> None:
+    """The ``sciml-mlflow-run`` console script: ``main`` without the interpreter's teardown (cli/process_exit.py)."""
+    from sciml_mlflow.cli.process_exit import run_then_exit
+
+    run_then_exit(main)
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     """Console entry (``python -m sciml_mlflow``, ``sciml-mlflow-run``, ``sciml-mlflow run``): run Hydra.
 
     ``argv`` (without the program name) replaces ``sys.argv[1:]`` when given (the ``run`` subcommand).
     """
+    from sciml_mlflow.sweep import pool
+
+    pool.start_early(sys.argv[1:] if argv is None else argv)  # a warm pool's imports overlap composition
     import hydra
 
     from sciml_mlflow.run.compose import collection_searchpath_override

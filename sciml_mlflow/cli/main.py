@@ -59,5 +59,15 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2 if exc.__class__.__name__.endswith(("ConfigError", "NotFoundError", "NotDefinedError")) else 1
 
 
-if __name__ == "__main__":
+def console() -> None:
+    """The ``sciml-mlflow`` console script; ``sciml-mlflow run`` ends without the interpreter's teardown."""
+    from sciml_mlflow.cli.process_exit import run_then_exit
+
+    argv = sys.argv[1:]
+    if argv[:1] == ["run"]:
+        run_then_exit(main)
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    console()

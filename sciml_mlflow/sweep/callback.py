@@ -46,7 +46,10 @@ class SweepCallback(Callback):
 
     # -- launching process ---------------------------------------------------------------------
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        from sciml_mlflow.sweep import pool
         from sciml_mlflow.sweep.parent import SweepRun
+
+        pool.start_for(config)  # the warm pool's imports overlap the parent run's opening
 
         overrides = list(OmegaConf.select(config, "hydra.overrides.task", default=[]) or [])
         from sciml_mlflow.run.naming import experiment_name

@@ -4,8 +4,9 @@ Why: on a small machine a parallel sweep's jobs are dominated by the import of t
 every worker (~10 s per process on 2 loaded cores), and joblib's loky workers (``hydra/launcher=parallel``)
 each pay it, at the same time, fighting over the same cores.  Here the launcher starts Python's
 ``forkserver`` as soon as Hydra sets the launcher up, with those modules preloaded; the server imports them
-once while the launching process is still opening the sweep's parent run, and every worker is a fork of
-it (copy-on-write, no import at all).  The server is single-threaded and holds no database connection, so
+once while the launching process is still opening the sweep's parent run (``start_for``, called by the
+sweep callback before it opens the parent: Hydra sets the launcher up only after that), and every worker
+is a fork of it (copy-on-write, no import at all).  The server is single-threaded and holds no database connection, so
 forking from it is safe (unlike forking the launching process).  ``scripts/bench_sweep.py`` measures it.
 
     python -m sciml_mlflow -m hydra/launcher=warm seed=1,2,3,4 [hydra.launcher.n_jobs=2]
@@ -32,7 +33,20 @@ PRELOAD = ["torch", "mlflow", "mlflow.tracking", "mlflow.store.tracking.sqlalche
            "sciml_mlflow.tracking.store", "sciml_mlflow.data.staging", "sqlalchemy.dialects.sqlite", "alembic.command",
            "opentelemetry.sdk.trace", "filelock", "email.policy", "sciml_mlflow.training", "sciml_mlflow.rules",
            "sciml_mlflow.distributed", "sciml_mlflow.scimlbench", "sciml_mlflow.hardware.check",
-           "sciml_mlflow.run.context", "hydra._internal.hydra"]
+           "sciml_mlflow.run.context", "hydra._internal.hydra",
+           # what a job still imported after the fork (listed from a worker's sys.modules; ~0.6 s of its first job)
+           "alembic.config", "mlflow.store.tracking.sqlalchemy_workspace_store", "mlflow.tracing.export",
+           "mlflow.tracing.processor.otel", "mlflow.tracing.utils.environment", "hydra._internal.logging_config",
+           "hydra._internal.core_plugins.bash_completion", "hydra._internal.core_plugins.zsh_completion",
+           "hydra._internal.core_plugins.fish_completion", "hydra_plugins.sciml_mlflow_launcher",
+           "hydra_plugins.hydra_joblib_launcher.joblib_launcher", "hydra_plugins.hydra_submitit_launcher.submitit_launcher",
+           "sciml_mlflow.data.card", "sciml_mlflow.data.record", "sciml_mlflow.hardware.fingerprint",
+           "sciml_mlflow.telemetry.energy", "sciml_mlflow.tracking.metric_buffer", "sciml_mlflow.tracking.models",
+           "sciml_mlflow.tracking.provenance", "sciml_mlflow.tracking.reconcile", "sciml_mlflow.tracking.run_name",
+           "sciml_mlflow.tracking.artifacts", "sciml_mlflow.tracking.ui_links", "sciml_mlflow.data.progress",
+           "sciml_mlflow.telemetry.collectors.cpu", "sciml_mlflow.telemetry.collectors.memory",
+           "sciml_mlflow.telemetry.collectors.disk", "sciml_mlflow.telemetry.collectors.network",
+           "sciml_mlflow.telemetry.collectors.rapl"]
 
 
 def _threads_per_job(n_jobs: int) -> int:
@@ -46,10 +60,52 @@ def start_server(n_jobs: int, preload: Sequence[str] = PRELOAD) -> Any:
     ctx.set_forkserver_preload(list(preload))
     # read by torch at import (in the server): k workers on n cores get n/k threads each (callback._share_cores)
     os.environ.setdefault("OMP_NUM_THREADS", str(_threads_per_job(n_jobs)))
+    from sciml_mlflow.tracking.store import quiet_mlflow_env
+
+    quiet_mlflow_env()  # read by MLflow at import, which happens in the server
     from multiprocessing import forkserver
 
     forkserver.ensure_running()
     return ctx
+
+
+def start_for(config: Any) -> bool:
+    """Start the fork server now when ``config``'s launcher is this one; True when it did.
+
+    Hydra calls ``on_multirun_start`` (where the sweep's parent run opens: MLflow's import and the store's
+    set-up, ~3 s) *before* it instantiates the launcher, so a server started in ``setup`` began importing
+    only once that was done.  Started here, the two overlap; ``setup`` then finds it running.
+    """
+    launcher = config.hydra.get("launcher") or {}
+    if not str(launcher.get("_target_", "")).endswith("WarmPoolLauncher"):
+        return False
+    preload = launcher.get("preload") or PRELOAD
+    start_server(max(1, int(launcher.get("n_jobs") or 2)), [str(m) for m in preload])
+    log.info("warm pool: fork server started, preloading %d modules while the sweep's parent run opens", len(preload))
+    return True
+
+
+def start_early(argv: Sequence[str]) -> bool:
+    """Start the fork server before Hydra composes when the command line asks for this launcher.
+
+    ``argv`` are the run app's arguments: ``-m``/``--multirun`` with ``hydra/launcher=warm`` (and
+    ``hydra.launcher.n_jobs=K`` when given; otherwise the launcher's default).  Composition takes ~1 s,
+    which the server's imports then overlap too; a launcher chosen in a config file starts at
+    ``start_for`` instead.  True when it started the server.
+    """
+    args = list(argv)
+    if not ({"-m", "--multirun"} & set(args)) or "hydra/launcher=warm" not in args:
+        return False
+    n_jobs = 2
+    for arg in args:
+        if arg.startswith("hydra.launcher.n_jobs="):
+            try:
+                n_jobs = max(1, int(arg.split("=", 1)[1]))
+            except ValueError:
+                return False  # Hydra reports the bad value; the server starts at setup if it is fixed
+    start_server(n_jobs)
+    log.debug("warm pool: fork server started before composition (n_jobs=%d)", n_jobs)
+    return True
 
 
 def _execute_pickled(payload: bytes) -> bytes:
@@ -60,8 +116,17 @@ def _execute_pickled(payload: bytes) -> bytes:
 
 
 def _execute_job(idx: int, overrides: Sequence[str], hydra_context: Any, config: Any, task_function: Any,
-                 singleton_state: Any) -> JobReturn:
-    """One job in a worker (what Hydra's joblib launcher runs per job), its return made picklable."""
+                 singleton_state: Any, environ: Optional[dict] = None) -> JobReturn:
+    """One job in a worker (what Hydra's joblib launcher runs per job), its return made picklable.
+
+    ``environ`` is the launching process's environment when the job was sent: a fork server inherits the
+    environment of the moment it started (before the sweep's parent run set ``SCIML_SWEEP_*``), so each
+    job gets the launcher's current one, as a freshly started worker would.
+    """
+    if environ is not None:
+        for key in [k for k in os.environ if k not in environ]:
+            del os.environ[key]
+        os.environ.update(environ)
     import cloudpickle
     from hydra.core.hydra_config import HydraConfig
     from hydra.core.singleton import Singleton
@@ -124,7 +189,9 @@ class WarmPoolLauncher(Launcher):
         import cloudpickle
 
         with ProcessPoolExecutor(max_workers=workers, mp_context=self._ctx) as pool:
+            environ = dict(os.environ)
             futures = [pool.submit(_execute_pickled, cloudpickle.dumps((initial_job_idx + i, list(o), self.hydra_context,
-                                                                        self.config, self.task_function, state)))
+                                                                        self.config, self.task_function, state,
+                                                                        environ)))
                        for i, o in enumerate(job_overrides)]
             return [cloudpickle.loads(f.result()) for f in futures]

@@ -31,3 +31,6 @@ def test_warm_workers_run_the_jobs_grouped_and_a_failure_stays_its_own(toy_colle
     launcher = re.search(r"launcher pid (\d+)", text).group(1)
     assert len(servers) == 1 and launcher not in servers  # one fork server; workers are not forks of the launcher
     assert len({worker for _, worker, _, _ in ran}) <= 2  # n_jobs=2 workers, reused across jobs
+    # the server's imports overlap the parent run's opening (Hydra sets the launcher up only after it)
+    started, opened = text.find("warm pool: fork server started"), text.find(": parent run ")
+    assert -1 < started < opened, text[:3000]
