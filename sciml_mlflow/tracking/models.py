@@ -1,18 +1,19 @@
 """Trained models as MLflow models, and finding the one an inference run uses.
 
-A trained network is logged with ``mlflow.pytorch.log_model`` (signature always; input example when it
-is small, see ``MAX_EXAMPLE_VALUES``), so it appears in MLflow's Models column and loads with ``mlflow.pytorch.load_model``.  Runs from before that
+A trained network is logged with ``mlflow.pytorch.log_model`` (signature and input example included), so
+it appears in MLflow's Models column and loads with ``mlflow.pytorch.load_model``.  Runs from before that
 change hold raw files under the ``model/`` artifact folder; ``ModelSource.download`` still copies those,
 and ``load_pytorch`` answers None for them so the benchmark falls back to its own loader.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional, Tuple
+from typing import Any, Iterator, Optional, Tuple
 
 from sciml_mlflow.errors import ConfigError
 
@@ -43,20 +44,40 @@ class ModelSource:
 
 
 MODEL_NAME = "model"  # the logged model's name within its run (runs:/<id>/model)
-#: Largest input example (values) logged with a model.  MLflow writes an example as JSON, parses it back and
-#: serves it through pyfunc to validate it; for one dms_structure pattern (3x487x195 = 284,895 values) that
-#: measured 3.1 s against 0.06 s for the signature alone, ~10 % of a default ``small`` run.  Above this
-#: size the model carries its signature (shapes and dtypes, what a caller needs) and no example.
-MAX_EXAMPLE_VALUES = 65_536
 LOADED_WITH_TAG = "model.loaded_with"  # inference runs: "mlflow.pytorch" or "raw files"
+
+
+@contextlib.contextmanager
+def _serving_check_skipped() -> Iterator[None]:
+    """MLflow's log_model without its serving re-check of the input example (what it costs, why it is safe).
+
+    ``Model.log`` writes the example as JSON, then loads the saved model through pyfunc, parses the JSON
+    back into the schema and predicts on it.  For one dms_structure pattern (487x195x3 values) that check
+    measured ~1.9 s of the 3.1 s the whole log_model took (example saved: 0.1-0.3 s).  The documented
+    switch, ``validate_serving_input=False``, cannot be used with ``mlflow.pytorch``: its ``save_model``
+    hands every extra keyword to ``torch.save``, which refuses it (TypeError).  So the check is replaced by
+    a no-op for the duration of the call.  What it would establish is checked here already: the module ran
+    on this very example to infer the signature, and the contract test loads the logged model and runs it
+    on the stored example.  Without the private helper (another MLflow version) nothing is replaced.
+    """
+    import mlflow.models.utils as model_utils
+
+    original = getattr(model_utils, "_validate_serving_input", None)
+    if original is None:
+        yield
+        return
+    model_utils._validate_serving_input = lambda model_uri, serving_input: None  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        model_utils._validate_serving_input = original  # type: ignore[attr-defined]
 
 
 def log_pytorch_model(module: Any, input_example: Any, name: str = MODEL_NAME) -> Optional[str]:
     """Log ``module`` as an MLflow PyTorch model of the active run; returns its model URI (None: not logged).
 
     ``input_example`` is a small batch (tensor or array); the signature is inferred from it and the
-    module's output on it, so the UI shows shapes and dtypes.  The example itself is stored only up to
-    ``MAX_EXAMPLE_VALUES`` values (running the module on it above is the check MLflow's validation makes).  Logging failures never fail the run: the
+    module's output on it, so the UI shows shapes and dtypes.  Logging failures never fail the run: the
     raw weights the benchmark wrote are kept as artifacts either way.
     """
     import mlflow
@@ -79,15 +100,12 @@ def log_pytorch_model(module: Any, input_example: Any, name: str = MODEL_NAME) -
         flavor_log = logging.getLogger("mlflow.pytorch")
         level = flavor_log.level
         flavor_log.setLevel(logging.ERROR)  # its warning on every pickle save says nothing new (docs/decisions.md)
-        stored = example.numpy() if example.numel() <= MAX_EXAMPLE_VALUES else None
-        if stored is None:
-            log.info("model input example has %d values (> %d): logging the signature %s without it",
-                     example.numel(), MAX_EXAMPLE_VALUES, tuple(example.shape))
         try:
-            info = mlflow.pytorch.log_model(module_cpu, name=name, signature=signature, input_example=stored,
-                                            serialization_format="pickle",
-                                            pip_requirements=[f"torch=={torch.__version__.split('+')[0]}",
-                                                              f"mlflow=={mlflow.__version__}"])
+            with _serving_check_skipped():  # the module ran on the example just above
+                info = mlflow.pytorch.log_model(module_cpu, name=name, signature=signature,
+                                                input_example=example.numpy(), serialization_format="pickle",
+                                                pip_requirements=[f"torch=={torch.__version__.split('+')[0]}",
+                                                                  f"mlflow=={mlflow.__version__}"])
         finally:
             flavor_log.setLevel(level)
         log.info("logged the trained model as %s", info.model_uri)

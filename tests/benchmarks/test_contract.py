@@ -18,7 +18,6 @@ from omegaconf import OmegaConf
 
 from sciml_mlflow.core import registry
 from sciml_mlflow.run import run_benchmark
-from sciml_mlflow.tracking.models import MAX_EXAMPLE_VALUES
 from tests.run_artifacts import artifact_paths
 
 SUITE = sorted(registry.discover())
@@ -72,15 +71,9 @@ def test_train_then_inference_through_the_framework(name: str, compose_cfg, mlfl
     assert [m.name for m in logged] == ["model"], "train(ctx) must hand its module to ctx.log_model(net, example)"
     local = mlflow.artifacts.download_artifacts(f"runs:/{train.run_id}/model", dst_path=str(tmp_path / "dl"))
     mlmodel = Model.load(local)
-    assert mlmodel.signature is not None, "the MLflow model lacks a signature: hand ctx.log_model a real input batch"
+    assert mlmodel.signature is not None and mlmodel.saved_input_example_info, "the MLflow model lacks signature/example"
     module = mlflow.pytorch.load_model(f"runs:/{train.run_id}/model")
-    spec = mlmodel.signature.inputs.inputs[0]
-    if mlmodel.saved_input_example_info:
-        example = torch.as_tensor(np.asarray(mlmodel.load_input_example(local), dtype=np.float32))
-    else:  # large inputs carry the signature only (tracking.models.MAX_EXAMPLE_VALUES)
-        assert math.prod(abs(d) for d in spec.shape) > MAX_EXAMPLE_VALUES, "a small input example must be stored"
-        example = torch.zeros((1, *spec.shape[1:]), dtype=torch.float32)
-    assert tuple(example.shape[1:]) == tuple(spec.shape[1:]), "the signature and the example disagree on the shape"
+    example = torch.as_tensor(np.asarray(mlmodel.load_input_example(local), dtype=np.float32))
     with torch.no_grad():
         assert module(example).shape[0] == example.shape[0] == 1
 
