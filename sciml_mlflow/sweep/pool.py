@@ -25,6 +25,9 @@ from hydra.plugins.launcher import Launcher
 
 log = logging.getLogger(__name__)
 
+#: workers when neither the command line nor the config says (conf/hydra/launcher/warm.yaml says the same)
+DEFAULT_N_JOBS = 2
+
 #: what every job imports sooner or later; imported once, in the fork server
 PRELOAD = ["torch", "mlflow", "mlflow.tracking", "mlflow.store.tracking.sqlalchemy_store", "mlflow.store.db.utils",
            "mlflow.tracing", "alembic", "sqlalchemy", "git", "pygments", "hydra", "omegaconf",
@@ -80,7 +83,7 @@ def start_for(config: Any) -> bool:
     if not str(launcher.get("_target_", "")).endswith("WarmPoolLauncher"):
         return False
     preload = launcher.get("preload") or PRELOAD
-    start_server(max(1, int(launcher.get("n_jobs") or 2)), [str(m) for m in preload])
+    start_server(max(1, int(launcher.get("n_jobs") or DEFAULT_N_JOBS)), [str(m) for m in preload])
     log.info("warm pool: fork server started, preloading %d modules while the sweep's parent run opens", len(preload))
     return True
 
@@ -96,7 +99,7 @@ def start_early(argv: Sequence[str]) -> bool:
     args = list(argv)
     if not ({"-m", "--multirun"} & set(args)) or "hydra/launcher=warm" not in args:
         return False
-    n_jobs = 2
+    n_jobs = DEFAULT_N_JOBS
     for arg in args:
         if arg.startswith("hydra.launcher.n_jobs="):
             try:
@@ -158,7 +161,7 @@ def _execute_job(idx: int, overrides: Sequence[str], hydra_context: Any, config:
 class WarmPoolLauncher(Launcher):
     """``n_jobs`` warm worker processes (forked from a preloaded fork server) run the sweep's jobs."""
 
-    def __init__(self, n_jobs: int = 2, preload: Optional[List[str]] = None) -> None:
+    def __init__(self, n_jobs: int = DEFAULT_N_JOBS, preload: Optional[List[str]] = None) -> None:
         self.n_jobs = max(1, int(n_jobs))
         self.preload = list(preload) if preload else list(PRELOAD)
         self.config: Any = None
