@@ -47,30 +47,47 @@ MODEL_NAME = "model"  # the logged model's name within its run (runs:/<id>/model
 LOADED_WITH_TAG = "model.loaded_with"  # inference runs: "mlflow.pytorch" or "raw files"
 
 
+# MLflow helpers that re-check, during log_model, what this module has established already (see below).
+_RECHECKS = (
+    ("mlflow.models.utils", "_validate_serving_input"),
+    ("mlflow.utils.environment", "warn_dependency_requirement_mismatches"),
+)
+
+
 @contextlib.contextmanager
-def _serving_check_skipped() -> Iterator[None]:
-    """MLflow's log_model without its serving re-check of the input example (what it costs, why it is safe).
+def _rechecks_skipped() -> Iterator[None]:
+    """MLflow's log_model without two re-checks this module makes redundant (what they cost, why it is safe).
 
-    ``Model.log`` writes the example as JSON, then loads the saved model through pyfunc, parses the JSON
-    back into the schema and predicts on it.  For one dms_structure pattern (487x195x3 values) that check
-    measured ~1.9 s of the 3.1 s the whole log_model took (example saved: 0.1-0.3 s).  The documented
-    switch, ``validate_serving_input=False``, cannot be used with ``mlflow.pytorch``: its ``save_model``
-    hands every extra keyword to ``torch.save``, which refuses it (TypeError).  So the check is replaced by
-    a no-op for the duration of the call.  What it would establish is checked here already: the module ran
-    on this very example to infer the signature, and the contract test loads the logged model and runs it
-    on the stored example.  Without the private helper (another MLflow version) nothing is replaced.
+    * **Serving re-check of the input example.**  ``Model.log`` writes the example as JSON, then loads the
+      saved model through pyfunc, parses the JSON back into the schema and predicts on it.  For one
+      dms_structure pattern (487x195x3 values) that measured ~1.9 s of the 3.1 s the whole log_model took.
+      The documented switch, ``validate_serving_input=False``, cannot be used with ``mlflow.pytorch``: its
+      ``save_model`` hands every extra keyword to ``torch.save``, which refuses it (TypeError).  What the
+      check would establish is checked here already: the module ran on this very example to infer the
+      signature, and the contract test loads the logged model and runs it on the stored example.
+    * **Requirement mismatch warning.**  ``_process_pip_requirements`` maps every installed module to its
+      distribution to warn when the model's requirements differ from this environment: ~0.4 s per run
+      (session 20, sampled).  The requirements handed over below are read from this very interpreter
+      (``torch.__version__``, ``mlflow.__version__``), so it cannot find a mismatch.  MLflow has no switch.
+
+    Each helper is replaced by a no-op for the duration of the call only and always restored; a helper that
+    another MLflow version lacks is left alone (nothing is replaced).
     """
-    import mlflow.models.utils as model_utils
+    import importlib
 
-    original = getattr(model_utils, "_validate_serving_input", None)
-    if original is None:
-        yield
-        return
-    model_utils._validate_serving_input = lambda model_uri, serving_input: None  # type: ignore[attr-defined]
+    replaced = []
+    for module_name, attr in _RECHECKS:
+        module = importlib.import_module(module_name)
+        original = getattr(module, attr, None)
+        if original is None:
+            continue
+        setattr(module, attr, lambda *args, **kwargs: None)
+        replaced.append((module, attr, original))
     try:
         yield
     finally:
-        model_utils._validate_serving_input = original  # type: ignore[attr-defined]
+        for module, attr, original in replaced:
+            setattr(module, attr, original)
 
 
 def log_pytorch_model(module: Any, input_example: Any, name: str = MODEL_NAME) -> Optional[str]:
@@ -101,7 +118,7 @@ def log_pytorch_model(module: Any, input_example: Any, name: str = MODEL_NAME) -
         level = flavor_log.level
         flavor_log.setLevel(logging.ERROR)  # its warning on every pickle save says nothing new (docs/decisions.md)
         try:
-            with _serving_check_skipped():  # the module ran on the example just above
+            with _rechecks_skipped():  # the module ran on the example just above; requirements are ours
                 info = mlflow.pytorch.log_model(module_cpu, name=name, signature=signature,
                                                 input_example=example.numpy(), serialization_format="pickle",
                                                 pip_requirements=[f"torch=={torch.__version__.split('+')[0]}",

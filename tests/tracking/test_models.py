@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 
@@ -38,27 +40,35 @@ def test_logged_model_has_a_signature_and_loads_by_the_runs_uri(active_run, mlfl
         assert torch.allclose(loaded(example), net(example))
 
 
-def test_the_example_is_stored_without_mlflows_serving_recheck(active_run, monkeypatch):
-    # The re-check (JSON round trip + pyfunc predict) cost ~1.9 s per dms run; the module runs on the example
-    # anyway to infer the signature.  The example itself must still be stored, and MLflow's helper restored.
+def test_the_example_is_stored_without_mlflows_serving_and_requirement_rechecks(active_run, monkeypatch):
+    # The serving re-check (JSON round trip + pyfunc predict) cost ~1.9 s per dms run and the requirement
+    # mismatch scan ~0.4 s; the module runs on the example anyway, and the pinned requirements are read from
+    # this interpreter.  The example and the requirements must still be stored, and MLflow's helpers restored.
     import mlflow
     import mlflow.models.utils as model_utils
+    import mlflow.utils.environment as environment
     import numpy as np
     import torch
 
     from sciml_mlflow.tracking.models import log_pytorch_model
 
-    calls = []
-    spy = lambda model_uri, serving_input: calls.append(model_uri)  # noqa: E731
-    monkeypatch.setattr(model_utils, "_validate_serving_input", spy)
+    served, scanned = [], []
+    serve_spy = lambda model_uri, serving_input: served.append(model_uri)  # noqa: E731
+    scan_spy = lambda requirements: scanned.append(requirements)  # noqa: E731
+    monkeypatch.setattr(model_utils, "_validate_serving_input", serve_spy)
+    monkeypatch.setattr(environment, "warn_dependency_requirement_mismatches", scan_spy)
     net = torch.nn.Linear(4, 2)
     example = torch.randn(1, 4)
     uri = log_pytorch_model(net, example)
-    assert uri is not None and calls == [], "MLflow re-served the example"
-    assert model_utils._validate_serving_input is spy, "MLflow's helper was not restored"
+    assert uri is not None and served == [], "MLflow re-served the example"
+    assert scanned == [], "MLflow scanned the environment for requirement mismatches"
+    assert model_utils._validate_serving_input is serve_spy, "MLflow's serving helper was not restored"
+    assert environment.warn_dependency_requirement_mismatches is scan_spy, "MLflow's requirement helper was not restored"
     local = mlflow.artifacts.download_artifacts(uri)
     stored = mlflow.models.Model.load(local).load_input_example(local)
     assert np.allclose(np.asarray(stored, dtype=np.float32), example.numpy())
+    requirements = (Path(local) / "requirements.txt").read_text()
+    assert f"torch=={torch.__version__.split('+')[0]}" in requirements and f"mlflow=={mlflow.__version__}" in requirements
 
 
 def test_a_raw_file_model_of_an_older_run_is_not_an_mlflow_model(active_run, mlflow_client, tmp_path):
