@@ -110,6 +110,11 @@ def main() -> None:
         print(f"{what} bare PyTorch training  : median {b:.1f} s  {[round(x[i], 1) for x in bare]}")
         print(f"{what} python -m sciml_mlflow : median {f:.1f} s  {[round(x[i], 1) for x in framework]}")
         print(f"{what} ratio framework/bare: {f / b:.3f} (target <= 1.02); fixed cost {f - b:.1f} s")
+    # The framework's cost is fixed per run (it does not grow with epochs: compare --epochs 1 and 15), so
+    # the ratio falls as training lengthens; this is where the target starts to hold on this machine.
+    b, f = statistics.median(x[0] for x in bare), statistics.median(x[0] for x in framework)
+    print(f"wall ratio <= 1.02 from a bare training of {max(f - b, 0.0) / 0.02:.0f} s on this machine "
+          f"(this one: {b:.0f} s)")
 
 
 if __name__ == "__main__":
