@@ -92,7 +92,10 @@ def learners(root: Path, seed: int = 0) -> Dict[str, float]:
     log.info("dms_structure panel: best threshold on %s (%s %.4g)", name, ">" if above else "<=", thr)
 
     folds = max(2, min(3, int(np.bincount(y_tr).min())))
-    clf = make_pipeline(StandardScaler(), LogisticRegressionCV(Cs=list(CS), cv=folds, max_iter=3000, random_state=seed))
+    # scoring named: sklearn 1.11 changes LogisticRegressionCV's default (accuracy -> neg_log_loss), which
+    # would pick another C and move the panel's number on an upgrade.
+    clf = make_pipeline(StandardScaler(), LogisticRegressionCV(Cs=list(CS), cv=folds, max_iter=3000, random_state=seed,
+                                                               scoring="accuracy"))
     clf.fit(p_tr, y_tr)
     out["logistic_regression"] = scores.accuracy(clf.predict(p_te), y_te)
     return out
