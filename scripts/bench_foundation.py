@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+TARGET = 1.02  # issue 15 item 4: framework/bare whole-process time of the default small run
 
 BARE = r'''
 import sys, time, tempfile
@@ -105,15 +106,17 @@ def main() -> None:
         bare.append(_measure([py, "-c", BARE, str(args.epochs), args.scale, str(data), str(args.patience)], env))
         framework.append(_measure([py, "-m", "sciml_mlflow", *overrides], env))
     print(f"load average (1 min) before {load0:.1f}, after {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    medians = {}
     for i, what in ((0, "wall"), (1, "CPU ")):
         b, f = statistics.median(x[i] for x in bare), statistics.median(x[i] for x in framework)
+        medians[i] = b, f
         print(f"{what} bare PyTorch training  : median {b:.1f} s  {[round(x[i], 1) for x in bare]}")
         print(f"{what} python -m sciml_mlflow : median {f:.1f} s  {[round(x[i], 1) for x in framework]}")
-        print(f"{what} ratio framework/bare: {f / b:.3f} (target <= 1.02); fixed cost {f - b:.1f} s")
+        print(f"{what} ratio framework/bare: {f / b:.3f} (target <= {TARGET}); fixed cost {f - b:.1f} s")
     # The framework's cost is fixed per run (it does not grow with epochs: compare --epochs 1 and 15), so
     # the ratio falls as training lengthens; this is where the target starts to hold on this machine.
-    b, f = statistics.median(x[0] for x in bare), statistics.median(x[0] for x in framework)
-    print(f"wall ratio <= 1.02 from a bare training of {max(f - b, 0.0) / 0.02:.0f} s on this machine "
+    b, f = medians[0]
+    print(f"wall ratio <= {TARGET} from a bare training of {max(f - b, 0.0) / (TARGET - 1):.0f} s on this machine "
           f"(this one: {b:.0f} s)")
 
 
